@@ -1,0 +1,1 @@
+//! Working-day calendar (工作日历). Placeholder: being written.

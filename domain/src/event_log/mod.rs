@@ -1,0 +1,1 @@
+//! The event envelope. Placeholder: being written.

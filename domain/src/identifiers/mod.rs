@@ -1,0 +1,1 @@
+//! Identifiers: USCC and region codes. Placeholder: being written.

@@ -1,0 +1,1 @@
+//! Integrity primitives: Merkle tree and checkpoints. Placeholder: being written.
