@@ -11,3 +11,4 @@ pub mod calendar;
 pub mod event_log;
 pub mod identifiers;
 pub mod integrity;
+pub mod reference_data;

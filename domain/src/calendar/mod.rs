@@ -1,1 +1,51 @@
-//! Working-day calendar (工作日历). Placeholder: being written.
+//! Working-day calendar (工作日历): which days are working days under the official
+//! holiday arrangements, and deadlines counted in working days.
+//!
+//! Publication of inspection results (20 working days), case filing (15 working days)
+//! and hearing requests (5 working days) are all counted in working days, and China
+//! moves weekend days around its holidays (调休). A deadline computed with a wrong
+//! calendar is a wrong finding against an officer, so the calendar is data (a CSV of
+//! holidays and adjusted workdays, versioned by [`WorkingCalendar::content_digest`]) and
+//! a date outside the years it covers is an error, never a guess.
+
+mod load;
+mod working;
+
+pub use working::{CalendarEntry, DayKind, WorkingCalendar};
+
+/// The loading error is shared with the other reference data tables.
+pub use crate::identifiers::ReferenceFileError;
+
+use chrono::NaiveDate;
+
+/// Why a calendar question has no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    /// A date given is outside the whole years the calendar covers.
+    #[error("{date} is outside the working calendar, which covers {first} to {last}")]
+    OutOfRange {
+        /// The date asked about.
+        date: NaiveDate,
+        /// First day covered (1 January of the first year).
+        first: NaiveDate,
+        /// Last day covered (31 December of the last year).
+        last: NaiveDate,
+    },
+    /// The date given is covered, but the working day asked for falls after the last
+    /// covered day, so it cannot be known yet.
+    #[error(
+        "working day {n} after {start} falls after {last}, the last day the working \
+         calendar covers"
+    )]
+    ResultOutOfRange {
+        /// The date counted from.
+        start: NaiveDate,
+        /// How many working days were to be added.
+        n: u32,
+        /// Last day covered.
+        last: NaiveDate,
+    },
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+//! Canonical JSON: one byte string per value, so that a hash over it means one thing.
+//!
+//! Objects are written with their keys sorted by their UTF-8 bytes, no insignificant
+//! white space, strings escaped as RFC 8785 does (only `"`, `\` and U+0000–U+001F, with
+//! the short forms `\b \t \n \f \r` and `\u00xx` in lower-case hex otherwise), and
+//! integers only: a float has no single canonical text, so it is refused. This is
+//! written by hand rather than trusting `serde_json::to_vec`, whose key order changes
+//! when any crate in the build enables its `preserve_order` feature.
+
+use serde_json::Value;
+
+/// Why a value has no canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CanonicalError {
+    /// A number that is not an integer (ratios are stored in basis points instead).
+    #[error("{path}: number {value} is not an integer; canonical JSON holds integers only")]
+    Float {
+        /// JSON path of the number, e.g. `$.data.ratio`.
+        path: String,
+        /// The number as text.
+        value: String,
+    },
+}
+
+/// The canonical bytes of `value` (see the module documentation).
+pub fn canonical_json(value: &Value) -> Result<Vec<u8>, CanonicalError> {
+    let mut out = Vec::with_capacity(256);
+    write_value(value, &mut out, &mut String::from("$"))?;
+    Ok(out)
+}
+
+fn write_value(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), CanonicalError> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                out.extend_from_slice(i.to_string().as_bytes());
+            } else if let Some(u) = n.as_u64() {
+                out.extend_from_slice(u.to_string().as_bytes());
+            } else {
+                return Err(CanonicalError::Float {
+                    path: path.clone(),
+                    value: n.to_string(),
+                });
+            }
+        }
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                write_value(item, out, path)?;
+                path.truncate(len);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            out.push(b'{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(key, out);
+                out.push(b':');
+                let len = path.len();
+                path.push('.');
+                path.push_str(key);
+                if let Some(v) = map.get(key) {
+                    write_value(v, out, path)?;
+                }
+                path.truncate(len);
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for &b in s.as_bytes() {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x09 => out.extend_from_slice(b"\\t"),
+            0x0a => out.extend_from_slice(b"\\n"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0x0d => out.extend_from_slice(b"\\r"),
+            0x00..=0x1f => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(b >> 4) as usize]);
+                out.push(HEX[(b & 0xf) as usize]);
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn canon(v: Value) -> String {
+        String::from_utf8(canonical_json(&v).unwrap_or_default()).unwrap_or_default()
+    }
+
+    #[test]
+    fn keys_are_sorted_and_whitespace_dropped() {
+        let v = json!({"b": 1, "a": {"z": [1, 2, {"y": null, "x": true}], "名": "值"}});
+        assert_eq!(
+            canon(v),
+            r#"{"a":{"z":[1,2,{"x":true,"y":null}],"名":"值"},"b":1}"#
+        );
+    }
+
+    #[test]
+    fn strings_escape_only_what_rfc8785_escapes() {
+        let v = json!("a\"b\\c\n\u{1}/é\u{7f}");
+        assert_eq!(canon(v), "\"a\\\"b\\\\c\\n\\u0001/é\u{7f}\"");
+    }
+
+    #[test]
+    fn floats_are_refused_with_their_path() {
+        let err = canonical_json(&json!({"data": {"ratio": 0.05}}));
+        assert_eq!(
+            err,
+            Err(CanonicalError::Float {
+                path: "$.data.ratio".into(),
+                value: "0.05".into()
+            })
+        );
+    }
+
+    #[test]
+    fn canonical_text_parses_back_to_the_same_value() {
+        let v = json!({"n": -5, "u": u64::MAX, "s": "x\ty", "arr": []});
+        let bytes = canonical_json(&v).unwrap_or_default();
+        let back: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        assert_eq!(back, v);
+    }
+}

@@ -1,0 +1,149 @@
+//! One entry of the integrity ledger (完整性账本): the canonical bytes of a stored event
+//! and the hash chain over them. `docs/LEDGER.md` is the specification; this is its code.
+//!
+//! The canonical bytes are the canonical JSON (see [`canonical_json`]) of an object with
+//! exactly the keys `aggregate_id`, `aggregate_sequence`, `aggregate_type`, `event_id`,
+//! `global_sequence`, `occurred_on`, `payload`, `store_version`. The entry hash is
+//! `SHA-256(ENTRY_DOMAIN || previous entry hash || canonical bytes)`, the first entry's
+//! previous hash being 32 zero bytes. The Merkle leaf of the entry is the canonical bytes.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::canonical::{canonical_json, CanonicalError};
+
+/// Domain-separation prefix of every entry hash.
+pub const ENTRY_DOMAIN: &[u8] = b"jianxin-ledger-entry-v1\x00";
+
+/// The previous hash of the first entry.
+pub const GENESIS_HASH: [u8; 32] = [0u8; 32];
+
+/// The envelope of one stored event, in the form that is hashed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerEntry {
+    /// Position in the one total order over all aggregates, from 1, without gaps.
+    pub global_sequence: u64,
+    /// The event row's id.
+    pub event_id: Uuid,
+    /// The aggregate's stable name (`esrs::Aggregate::NAME`); its table is `<name>_events`.
+    pub aggregate_type: String,
+    /// The aggregate instance.
+    pub aggregate_id: Uuid,
+    /// Position of the event within its aggregate, from 1.
+    pub aggregate_sequence: u64,
+    /// The store's `occurred_on` column, RFC 3339 with six fractional digits and `Z`.
+    pub occurred_on: String,
+    /// The store's `version` column (esrs schema version; jianxin leaves it null and
+    /// versions payloads inside the envelope).
+    pub store_version: Option<i32>,
+    /// The stored payload: the event envelope (actor, command id and index, event type
+    /// and version, recorded_at, effective_at, data).
+    pub payload: Value,
+}
+
+/// Why an entry could not be encoded or decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerEntryError {
+    /// The payload holds a value without a canonical form.
+    #[error(transparent)]
+    Canonical(#[from] CanonicalError),
+    /// The bytes are not JSON of the entry's shape.
+    #[error("entry bytes are not a ledger entry: {0}")]
+    Decode(#[from] serde_json::Error),
+    /// The bytes decode, but are not the canonical encoding of what they decode to.
+    #[error("entry bytes are not in canonical form")]
+    NotCanonical,
+}
+
+impl LedgerEntry {
+    /// The canonical bytes: what is hashed, stored in the ledger row and used as the
+    /// Merkle leaf.
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, LedgerEntryError> {
+        let value = serde_json::to_value(self)?;
+        Ok(canonical_json(&value)?)
+    }
+
+    /// Decode canonical bytes, refusing any byte string that is not canonical.
+    pub fn decode(bytes: &[u8]) -> Result<LedgerEntry, LedgerEntryError> {
+        let entry: LedgerEntry = serde_json::from_slice(bytes)?;
+        if entry.canonical_bytes()? != bytes {
+            return Err(LedgerEntryError::NotCanonical);
+        }
+        Ok(entry)
+    }
+
+    /// The entry hash chained on `prev`.
+    pub fn chain_hash(prev: &[u8; 32], canonical: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(ENTRY_DOMAIN);
+        h.update(prev);
+        h.update(canonical);
+        h.finalize().into()
+    }
+
+    /// The command id and index recorded in the payload, when present.
+    pub fn command(&self) -> Option<(Uuid, u32)> {
+        let id = self.payload.get("command_id")?.as_str()?.parse().ok()?;
+        let index = u32::try_from(self.payload.get("command_index")?.as_u64()?).ok()?;
+        Some((id, index))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry() -> LedgerEntry {
+        LedgerEntry {
+            global_sequence: 1,
+            event_id: Uuid::from_u128(1),
+            aggregate_type: "reference_data".into(),
+            aggregate_id: Uuid::from_u128(2),
+            aggregate_sequence: 1,
+            occurred_on: "2026-11-23T07:42:00.000001Z".into(),
+            store_version: None,
+            payload: json!({"command_id": Uuid::from_u128(3), "command_index": 0, "data": {"b": 1, "a": "中"}}),
+        }
+    }
+
+    #[test]
+    fn canonical_bytes_are_pinned() {
+        let bytes = entry().canonical_bytes().unwrap_or_default();
+        assert_eq!(
+            String::from_utf8(bytes.clone()).unwrap_or_default(),
+            concat!(
+                r#"{"aggregate_id":"00000000-0000-0000-0000-000000000002","aggregate_sequence":1,"#,
+                r#""aggregate_type":"reference_data","event_id":"00000000-0000-0000-0000-000000000001","#,
+                r#""global_sequence":1,"occurred_on":"2026-11-23T07:42:00.000001Z","payload":"#,
+                r#"{"command_id":"00000000-0000-0000-0000-000000000003","command_index":0,"#,
+                r#""data":{"a":"中","b":1}},"store_version":null}"#
+            )
+        );
+        assert_eq!(
+            LedgerEntry::decode(&bytes).ok().and_then(|e| e.command()),
+            Some((Uuid::from_u128(3), 0))
+        );
+    }
+
+    #[test]
+    fn non_canonical_bytes_are_refused() {
+        let bytes = entry().canonical_bytes().unwrap_or_default();
+        let mut spaced = b" ".to_vec();
+        spaced.extend_from_slice(&bytes);
+        assert!(matches!(
+            LedgerEntry::decode(&spaced),
+            Err(LedgerEntryError::NotCanonical)
+        ));
+    }
+
+    #[test]
+    fn chain_hash_depends_on_prev_and_bytes() {
+        let a = LedgerEntry::chain_hash(&GENESIS_HASH, b"x");
+        assert_ne!(a, LedgerEntry::chain_hash(&[1u8; 32], b"x"));
+        assert_ne!(a, LedgerEntry::chain_hash(&GENESIS_HASH, b"y"));
+    }
+}

@@ -1,0 +1,221 @@
+//! Which database the log lives in, how to reach it, and its schema.
+//!
+//! `--db` / `JIANXIN_DB` is a file path or `sqlite:` URL (SQLite, the embedded default)
+//! or a `postgres://` URL. SQLite runs in WAL mode with `synchronous=FULL`, so a
+//! committed fact survives power loss; writers take `BEGIN IMMEDIATE`.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Executor;
+
+use crate::ledger::append::PG_LEDGER_LOCK;
+use crate::registry::AGGREGATE_NAMES;
+use crate::StoreError;
+
+/// Where the log lives, parsed from `--db`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbLocation {
+    /// A SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL URL (kept out of logs: it may hold a password).
+    Postgres(String),
+}
+
+impl DbLocation {
+    /// Parse `--db`: `postgres://…`/`postgresql://…`, `sqlite:PATH` / `sqlite://PATH`,
+    /// or a plain file path.
+    pub fn parse(s: &str) -> Result<DbLocation, StoreError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(StoreError::Config("--db is empty".into()));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(DbLocation::Postgres(s.to_string()));
+        }
+        if let Some(rest) = s.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            let path = path.split('?').next().unwrap_or(path);
+            if path.is_empty() {
+                return Err(StoreError::Config("sqlite: URL names no file".into()));
+            }
+            return Ok(DbLocation::Sqlite(path.into()));
+        }
+        if s.contains("://") {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL scheme in {:?}: expected a file path, sqlite: or postgres://",
+                s.split("://").next().unwrap_or("")
+            )));
+        }
+        Ok(DbLocation::Sqlite(s.into()))
+    }
+
+    /// A description safe to log (no password).
+    pub fn redacted(&self) -> String {
+        match self {
+            DbLocation::Sqlite(p) => format!("sqlite:{}", p.display()),
+            DbLocation::Postgres(url) => match url.split_once('@') {
+                Some((_, host)) => format!("postgres://…@{host}"),
+                None => url.clone(),
+            },
+        }
+    }
+}
+
+/// A connection pool to one of the two backends.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// SQLite, the embedded default.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+impl Database {
+    /// Connect and apply the embedded schema.
+    pub async fn connect(location: &DbLocation) -> Result<Database, StoreError> {
+        let db = match location {
+            DbLocation::Sqlite(path) => {
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await?;
+                Database::Sqlite(pool)
+            }
+            DbLocation::Postgres(url) => {
+                let options = PgConnectOptions::from_str(url)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                Database::Postgres(pool)
+            }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Apply the schema: the ledger, each aggregate's `<name>_events` table with its
+    /// append-only triggers, and the read models. Idempotent.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Database::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                tx.execute(include_str!("schema/sqlite.sql")).await?;
+                for name in AGGREGATE_NAMES {
+                    tx.execute(sqlite_events_ddl(name).as_str()).await?;
+                }
+                tx.commit().await?;
+            }
+            Database::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock($1, $2)")
+                    .bind(PG_LEDGER_LOCK.0)
+                    .bind(2)
+                    .execute(&mut *conn)
+                    .await?;
+                let result = async {
+                    conn.execute(include_str!("schema/postgres.sql")).await?;
+                    crate::registry::run_esrs_migrations(pool).await?;
+                    for name in AGGREGATE_NAMES {
+                        conn.execute(pg_events_triggers(name).as_str()).await?;
+                    }
+                    Ok::<(), StoreError>(())
+                }
+                .await;
+                sqlx::query("SELECT pg_advisory_unlock($1, $2)")
+                    .bind(PG_LEDGER_LOCK.0)
+                    .bind(2)
+                    .execute(&mut *conn)
+                    .await?;
+                result?;
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the database answers (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        match self {
+            Database::Sqlite(p) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
+            Database::Postgres(p) => sqlx::query("SELECT 1").execute(p).await.is_ok(),
+        }
+    }
+
+    /// Close the pool (flushes SQLite's WAL on the last connection).
+    pub async fn close(&self) {
+        match self {
+            Database::Sqlite(p) => p.close().await,
+            Database::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// The events table of an aggregate on SQLite: esrs's columns, append-only.
+fn sqlite_events_ddl(name: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {name}_events (
+            id              TEXT    NOT NULL PRIMARY KEY,
+            aggregate_id    TEXT    NOT NULL,
+            payload         TEXT    NOT NULL,
+            occurred_on     TEXT    NOT NULL,
+            sequence_number INTEGER NOT NULL,
+            version         INTEGER,
+            CONSTRAINT {name}_events_aggregate_id_sequence_number UNIQUE (aggregate_id, sequence_number)
+        );
+        CREATE TRIGGER IF NOT EXISTS {name}_events_no_update BEFORE UPDATE ON {name}_events
+        BEGIN SELECT RAISE(ABORT, '{name}_events is append-only: UPDATE refused'); END;
+        CREATE TRIGGER IF NOT EXISTS {name}_events_no_delete BEFORE DELETE ON {name}_events
+        BEGIN SELECT RAISE(ABORT, '{name}_events is append-only: DELETE refused'); END;"
+    )
+}
+
+/// The append-only triggers of an aggregate's esrs table on PostgreSQL.
+fn pg_events_triggers(name: &str) -> String {
+    format!(
+        "CREATE OR REPLACE TRIGGER {name}_events_append_only BEFORE UPDATE OR DELETE ON {name}_events
+            FOR EACH ROW EXECUTE FUNCTION jianxin_append_only();
+         CREATE OR REPLACE TRIGGER {name}_events_no_truncate BEFORE TRUNCATE ON {name}_events
+            FOR EACH STATEMENT EXECUTE FUNCTION jianxin_append_only();
+         REVOKE UPDATE, DELETE, TRUNCATE ON {name}_events FROM PUBLIC;"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn db_locations_parse() {
+        assert_eq!(
+            DbLocation::parse("./jianxin.db").ok(),
+            Some(DbLocation::Sqlite("./jianxin.db".into()))
+        );
+        assert_eq!(
+            DbLocation::parse("sqlite:///tmp/x.db?mode=rwc").ok(),
+            Some(DbLocation::Sqlite("/tmp/x.db".into()))
+        );
+        assert!(matches!(
+            DbLocation::parse("postgres://u:secret@h/db"),
+            Ok(DbLocation::Postgres(_))
+        ));
+        assert!(DbLocation::parse("mysql://h/db").is_err());
+        assert!(DbLocation::parse("  ").is_err());
+        let redacted = DbLocation::parse("postgres://u:secret@h/db")
+            .map(|l| l.redacted())
+            .unwrap_or_default();
+        assert!(!redacted.contains("secret"));
+    }
+}

@@ -1,0 +1,14 @@
+//! The integrity ledger (完整性账本): every event's canonical bytes in one hash chain and
+//! one RFC 9162 Merkle tree, so that any change to a stored row is found and outsiders
+//! holding a signed checkpoint can prove the log was only ever appended to.
+//! `docs/LEDGER.md` specifies the encodings.
+
+pub(crate) mod append;
+pub mod proofs;
+pub mod read;
+pub mod verify;
+
+pub use proofs::{
+    consistency, current_checkpoint, inclusion, leaf_hashes, EventProof, ProofRequestError,
+};
+pub use verify::{verify, Expectation, IntegrityFailure, Verified};

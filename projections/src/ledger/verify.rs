@@ -1,0 +1,266 @@
+//! `jianxin log verify`: recompute every hash from the stored rows and compare every
+//! stored event with the bytes its ledger entry committed to.
+//!
+//! Streams the ledger in chunks, so memory stays flat however long the log is. Finds: a
+//! changed payload byte or column (event row or ledger row), a removed row, an inserted
+//! row, rows swapped — even with the append-only triggers dropped — and names the first
+//! bad global sequence number. Against a checkpoint it also proves the log extends it.
+
+use std::collections::HashMap;
+
+use jianxin_domain::event_log::{LedgerEntry, GENESIS_HASH};
+use jianxin_domain::integrity::{hash_to_hex, leaf_hash, Hash, TreeBuilder};
+use serde_json::Value;
+
+use super::read::{event_rows_for_range, ledger_extent, ledger_rows, unledgered_event, EventRow};
+use crate::db::Database;
+use crate::registry::AGGREGATE_NAMES;
+use crate::StoreError;
+
+const CHUNK: i64 = 10_000;
+
+/// A verified log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Number of events (ledger entries).
+    pub events: u64,
+    /// The Merkle root over all entries.
+    pub root: Hash,
+    /// The hash of the last entry of the chain.
+    pub head: Hash,
+}
+
+/// The first integrity failure found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("integrity failure at global sequence {global_sequence}: {what}")]
+pub struct IntegrityFailure {
+    /// The first bad global sequence number.
+    pub global_sequence: u64,
+    /// What differs.
+    pub what: String,
+}
+
+fn fail<T>(global_sequence: u64, what: impl Into<String>) -> Result<T, IntegrityFailure> {
+    Err(IntegrityFailure {
+        global_sequence,
+        what: what.into(),
+    })
+}
+
+/// What a verification is checked against, besides the log itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Expectation {
+    /// A checkpoint's tree size.
+    pub tree_size: u64,
+    /// The checkpoint's root.
+    pub root: Hash,
+}
+
+/// Verify the whole log. Outer error: the database failed; inner: the log is not intact.
+pub async fn verify(
+    db: &Database,
+    checkpoint: Option<Expectation>,
+) -> Result<Result<Verified, IntegrityFailure>, StoreError> {
+    let mut tree = TreeBuilder::new();
+    let mut head: Hash = GENESIS_HASH;
+    let mut expected_seq: u64 = 1;
+    let mut per_type: HashMap<String, i64> = HashMap::new();
+    let mut checkpoint_root: Option<Hash> = None;
+    loop {
+        let after = expected_seq as i64 - 1;
+        let rows = ledger_rows(db, after, CHUNK).await?;
+        let Some(last) = rows.last() else { break };
+        let upto = last.global_sequence;
+        // The event rows this chunk commits to, per aggregate type.
+        let mut events: HashMap<String, EventRow> = HashMap::new();
+        let mut types: Vec<&str> = rows.iter().map(|r| r.aggregate_type.as_str()).collect();
+        types.sort_unstable();
+        types.dedup();
+        for t in types {
+            let Some(name) = AGGREGATE_NAMES.iter().find(|n| **n == t) else {
+                let at = rows.iter().find(|r| r.aggregate_type == t).map(|r| r.global_sequence);
+                return Ok(fail(
+                    at.unwrap_or(after + 1) as u64,
+                    format!("ledger row names unknown aggregate type {t:?}"),
+                ));
+            };
+            for e in event_rows_for_range(db, name, after, upto).await? {
+                events.insert(e.id.clone(), e);
+            }
+        }
+        for row in &rows {
+            let seq = expected_seq;
+            if row.global_sequence as u64 != seq {
+                return Ok(fail(
+                    seq,
+                    format!("ledger entry {seq} is missing (next stored is {})", row.global_sequence),
+                ));
+            }
+            if row.prev_hash.as_slice() != head.as_slice() {
+                return Ok(fail(seq, "prev_hash is not the hash of the previous entry"));
+            }
+            let entry = match LedgerEntry::decode(&row.canonical) {
+                Ok(e) => e,
+                Err(e) => return Ok(fail(seq, format!("canonical bytes: {e}"))),
+            };
+            let hash = LedgerEntry::chain_hash(&head, &row.canonical);
+            if row.entry_hash.as_slice() != hash.as_slice() {
+                return Ok(fail(seq, "entry_hash does not match the recomputed hash"));
+            }
+            if let Err(what) = check_ledger_columns(row, &entry) {
+                return Ok(fail(seq, what));
+            }
+            let Some(event) = events.get(&row.event_id) else {
+                return Ok(fail(
+                    seq,
+                    format!("event {} is missing from {}_events", row.event_id, row.aggregate_type),
+                ));
+            };
+            if let Err(what) = check_event_row(event, &entry) {
+                return Ok(fail(
+                    seq,
+                    format!("{}_events row {}: {what}", row.aggregate_type, row.event_id),
+                ));
+            }
+            *per_type.entry(row.aggregate_type.clone()).or_default() += 1;
+            tree.push(&leaf_hash(&row.canonical)).map_err(|e| StoreError::Encoding(e.to_string()))?;
+            head = hash;
+            if let Some(cp) = checkpoint {
+                if tree.size() == cp.tree_size {
+                    checkpoint_root = Some(tree.root());
+                }
+            }
+            expected_seq += 1;
+        }
+    }
+    let size = expected_seq - 1;
+    let (count, max) = ledger_extent(db).await?;
+    if count as u64 != size || max as u64 != size {
+        return Ok(fail(size + 1, format!("ledger holds {count} rows up to {max} beyond a gap")));
+    }
+    for name in AGGREGATE_NAMES {
+        let (rows, orphan) = unledgered_event(db, name).await?;
+        let ledgered = per_type.get(*name).copied().unwrap_or(0);
+        if let Some(o) = orphan {
+            return Ok(fail(
+                size + 1,
+                format!(
+                    "{name}_events row {} (aggregate {}, sequence {}) has no ledger entry",
+                    o.id, o.aggregate_id, o.sequence_number
+                ),
+            ));
+        }
+        if rows != ledgered {
+            return Ok(fail(size + 1, format!("{name}_events holds {rows} rows, the ledger {ledgered}")));
+        }
+    }
+    if let Some(cp) = checkpoint {
+        if cp.tree_size == 0 {
+            checkpoint_root = Some(jianxin_domain::integrity::EMPTY_ROOT);
+        }
+        match checkpoint_root {
+            None => {
+                return Ok(fail(
+                    size + 1,
+                    format!("the log has {size} entries, fewer than the checkpoint's {}", cp.tree_size),
+                ))
+            }
+            Some(root) if root != cp.root => {
+                return Ok(fail(
+                    1,
+                    format!(
+                        "the first {} entries hash to {}, not the checkpoint's root {}: history was rewritten",
+                        cp.tree_size,
+                        hash_to_hex(&root),
+                        hash_to_hex(&cp.root)
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(Ok(Verified {
+        events: size,
+        root: tree.root(),
+        head,
+    }))
+}
+
+/// The ledger row's own columns must say what its canonical bytes say.
+fn check_ledger_columns(row: &super::read::LedgerRow, entry: &LedgerEntry) -> Result<(), String> {
+    let differs = |field: &str, stored: &dyn std::fmt::Display, hashed: &dyn std::fmt::Display| {
+        Err(format!("ledger column {field} is {stored}, the hashed entry says {hashed}"))
+    };
+    if entry.global_sequence != row.global_sequence as u64 {
+        return differs("global_sequence", &row.global_sequence, &entry.global_sequence);
+    }
+    if entry.event_id.to_string() != row.event_id {
+        return differs("event_id", &row.event_id, &entry.event_id);
+    }
+    if entry.aggregate_type != row.aggregate_type {
+        return differs("aggregate_type", &row.aggregate_type, &entry.aggregate_type);
+    }
+    if entry.aggregate_id.to_string() != row.aggregate_id {
+        return differs("aggregate_id", &row.aggregate_id, &entry.aggregate_id);
+    }
+    if entry.aggregate_sequence != row.aggregate_sequence as u64 {
+        return differs("aggregate_sequence", &row.aggregate_sequence, &entry.aggregate_sequence);
+    }
+    match entry.command() {
+        Some((id, index)) if id.to_string() == row.command_id && index as i64 == row.command_index => Ok(()),
+        _ => Err("ledger columns command_id/command_index differ from the hashed entry".into()),
+    }
+}
+
+/// The stored event row must be exactly what the entry committed to.
+fn check_event_row(event: &EventRow, entry: &LedgerEntry) -> Result<(), String> {
+    if event.aggregate_id != entry.aggregate_id.to_string() {
+        return Err(format!("aggregate_id is {}, hashed {}", event.aggregate_id, entry.aggregate_id));
+    }
+    if event.sequence_number as u64 != entry.aggregate_sequence {
+        return Err(format!(
+            "sequence_number is {}, hashed {}",
+            event.sequence_number, entry.aggregate_sequence
+        ));
+    }
+    if event.occurred_on != entry.occurred_on {
+        return Err(format!("occurred_on is {}, hashed {}", event.occurred_on, entry.occurred_on));
+    }
+    if event.version.map(|v| v as i32) != entry.store_version {
+        return Err(format!("version is {:?}, hashed {:?}", event.version, entry.store_version));
+    }
+    let payload: Value = serde_json::from_str(&event.payload)
+        .map_err(|e| format!("payload is not JSON: {e}"))?;
+    if payload != entry.payload {
+        return Err(format!("payload differs from the hashed entry{}", first_difference(&payload, &entry.payload, "$")));
+    }
+    Ok(())
+}
+
+/// Where two JSON values first differ, as ` at <path>`.
+fn first_difference(a: &Value, b: &Value, path: &str) -> String {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                match (x.get(k), y.get(k)) {
+                    (Some(p), Some(q)) if p == q => continue,
+                    (Some(p), Some(q)) => return first_difference(p, q, &format!("{path}.{k}")),
+                    _ => return format!(" at {path}.{k}"),
+                }
+            }
+            format!(" at {path}")
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                if p != q {
+                    return first_difference(p, q, &format!("{path}[{i}]"));
+                }
+            }
+            format!(" at {path}")
+        }
+        _ => format!(" at {path}"),
+    }
+}

@@ -1,0 +1,141 @@
+//! The event log (事件日志): the one door through which commands become stored facts.
+//!
+//! [`EventLog::execute`] runs a command through esrs's `AggregateManager` on the
+//! deployment's store: lock, load, decide, persist events + ledger + read models in one
+//! transaction. A command id already in the ledger is not applied again.
+
+use esrs::manager::AggregateManager;
+use esrs::Aggregate;
+use jianxin_domain::event_log::Issued;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::db::{Database, DbLocation};
+use crate::registry::{HasStore, Stores};
+use crate::store::{Envelope, LogStore};
+use crate::StoreError;
+
+/// The outcome of a command that the domain accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Executed<S> {
+    /// The command was applied; its events hold these ledger positions (empty when the
+    /// command changed nothing).
+    Applied {
+        /// The aggregate's state after the command.
+        state: S,
+        /// Ledger positions of the new events.
+        global_sequences: Vec<u64>,
+    },
+    /// A command with this id was applied before; nothing was appended now.
+    AlreadyApplied {
+        /// Ledger positions of the events it appended then.
+        global_sequences: Vec<u64>,
+    },
+}
+
+/// The database and the stores of every aggregate.
+#[derive(Clone)]
+pub struct EventLog {
+    db: Database,
+    stores: Stores,
+}
+
+impl EventLog {
+    /// Connect, migrate and build the stores.
+    pub async fn open(location: &DbLocation) -> Result<EventLog, StoreError> {
+        let db = Database::connect(location).await?;
+        let stores = Stores::new(&db).await?;
+        Ok(EventLog { db, stores })
+    }
+
+    /// The underlying database (read models query it directly).
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// The esrs store of aggregate `A`.
+    pub fn store<A>(&self) -> &LogStore<A>
+    where
+        A: Aggregate,
+        Stores: HasStore<A>,
+    {
+        self.stores.store()
+    }
+
+    /// Run `issued` against aggregate `aggregate_id` of type `A`. The outer result is a
+    /// storage failure, the inner one the domain's refusal.
+    pub async fn execute<A, C>(
+        &self,
+        aggregate_id: Uuid,
+        issued: Issued<C>,
+    ) -> Result<Result<Executed<A::State>, A::Error>, StoreError>
+    where
+        A: Aggregate<Command = Issued<C>> + Send + Sync + 'static,
+        A::Event: Envelope + Serialize + DeserializeOwned,
+        A::State: Send + Default,
+        C: Send,
+        Stores: HasStore<A>,
+    {
+        let command_id = issued.meta.command_id;
+        let before = self.command_positions(command_id).await?;
+        if !before.is_empty() {
+            return Ok(Ok(Executed::AlreadyApplied {
+                global_sequences: before,
+            }));
+        }
+        let manager = AggregateManager::new(self.store::<A>().clone());
+        let state = manager.lock_and_load(aggregate_id).await?.unwrap_or_default();
+        match manager.handle_command(state, issued).await {
+            Ok(Ok(state)) => Ok(Ok(Executed::Applied {
+                state,
+                global_sequences: self.command_positions(command_id).await?,
+            })),
+            Ok(Err(refused)) => Ok(Err(refused)),
+            Err(e) if e.is_unique_violation() || matches!(e, StoreError::Conflict { .. }) => {
+                // A retry racing its original: if the original committed, say so.
+                let after = self.command_positions(command_id).await?;
+                if after.is_empty() {
+                    Err(e)
+                } else {
+                    Ok(Ok(Executed::AlreadyApplied {
+                        global_sequences: after,
+                    }))
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The current state of aggregate `aggregate_id`, or `None` if it has no events.
+    pub async fn load<A>(&self, aggregate_id: Uuid) -> Result<Option<A::State>, StoreError>
+    where
+        A: Aggregate + Send + Sync + 'static,
+        A::Event: Envelope + Serialize + DeserializeOwned,
+        A::State: Send + Default,
+        Stores: HasStore<A>,
+    {
+        let manager = AggregateManager::new(self.store::<A>().clone());
+        Ok(manager.load(aggregate_id).await?.map(|s| s.into_inner()))
+    }
+
+    /// Ledger positions of the events a command appended (empty if none).
+    pub async fn command_positions(&self, command_id: Uuid) -> Result<Vec<u64>, StoreError> {
+        const SQL: &str = "SELECT global_sequence FROM ledger WHERE CAST(command_id AS TEXT) = $1 \
+                           ORDER BY command_index";
+        let rows = match &self.db {
+            Database::Sqlite(p) => sqlx::query(SQL).bind(command_id.to_string()).fetch_all(p).await?,
+            Database::Postgres(p) => {
+                let rows = sqlx::query(
+                    "SELECT global_sequence FROM ledger WHERE command_id = $1 ORDER BY command_index",
+                )
+                .bind(command_id)
+                .fetch_all(p)
+                .await?;
+                return Ok(rows.iter().map(|r| r.get::<i64, _>(0) as u64).collect());
+            }
+        };
+        Ok(rows.iter().map(|r| r.get::<i64, _>(0) as u64).collect())
+    }
+}

@@ -1,0 +1,66 @@
+//! The registry of aggregates (聚合登记表): every aggregate type the log holds, its table
+//! and its read models. A new aggregate is one line in [`aggregates!`].
+
+use std::sync::Arc;
+
+use jianxin_domain::reference_data::ReferenceData;
+use sqlx::PgPool;
+
+use crate::db::Database;
+use crate::read_models::ReferenceDataVersions;
+use crate::store::{LogStore, PgLogStore, SqliteStore, StripedLocks};
+use crate::StoreError;
+
+macro_rules! aggregates {
+    ($( $field:ident : $agg:ty => [ $( $rm:expr ),* ] ),* $(,)?) => {
+        /// The `NAME` of every registered aggregate; each has a `<NAME>_events` table.
+        pub const AGGREGATE_NAMES: &[&str] = &[ $( <$agg as esrs::Aggregate>::NAME ),* ];
+
+        /// One store per registered aggregate, on the deployment's backend.
+        #[derive(Clone)]
+        pub struct Stores {
+            $( $field: LogStore<$agg>, )*
+        }
+
+        impl Stores {
+            /// Build every store over `db` (already migrated).
+            pub async fn new(db: &Database) -> Result<Stores, StoreError> {
+                let locks = Arc::new(StripedLocks::new());
+                Ok(match db {
+                    Database::Sqlite(pool) => Stores {
+                        $( $field: LogStore::Sqlite(SqliteStore::new(
+                            pool.clone(), Arc::clone(&locks), vec![ $( Box::new($rm) ),* ])), )*
+                    },
+                    Database::Postgres(pool) => Stores {
+                        $( $field: LogStore::Postgres(PgLogStore::new(
+                            pool.clone(), vec![ $( Box::new($rm) ),* ]).await?), )*
+                    },
+                })
+            }
+        }
+
+        $(
+            impl HasStore<$agg> for Stores {
+                fn store(&self) -> &LogStore<$agg> {
+                    &self.$field
+                }
+            }
+        )*
+
+        /// esrs's migrations for every aggregate table on PostgreSQL.
+        pub(crate) async fn run_esrs_migrations(pool: &PgPool) -> Result<(), StoreError> {
+            $( PgLogStore::<$agg>::migrate(pool.clone()).await?; )*
+            Ok(())
+        }
+    };
+}
+
+/// Access to the store of aggregate `A`.
+pub trait HasStore<A: esrs::Aggregate> {
+    /// The store.
+    fn store(&self) -> &LogStore<A>;
+}
+
+aggregates! {
+    reference_data: ReferenceData => [ReferenceDataVersions],
+}

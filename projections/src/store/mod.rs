@@ -1,0 +1,88 @@
+//! The event stores: one esrs `EventStore` per aggregate, on SQLite or PostgreSQL, with
+//! identical semantics (the same generic test suite runs on both).
+
+mod envelope;
+mod postgres;
+mod read_model;
+mod sqlite;
+
+pub use envelope::Envelope;
+pub use postgres::PgLogStore;
+pub use read_model::{ReadModel, Tx};
+pub use sqlite::{SqliteStore, StripedLocks};
+
+use async_trait::async_trait;
+use esrs::store::{EventStore, EventStoreLockGuard, StoreEvent};
+use esrs::{Aggregate, AggregateState};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// The store of aggregate `A` on whichever backend the deployment uses.
+pub enum LogStore<A: Aggregate> {
+    /// SQLite.
+    Sqlite(SqliteStore<A>),
+    /// PostgreSQL.
+    Postgres(PgLogStore<A>),
+}
+
+impl<A: Aggregate> Clone for LogStore<A> {
+    fn clone(&self) -> Self {
+        match self {
+            LogStore::Sqlite(s) => LogStore::Sqlite(s.clone()),
+            LogStore::Postgres(s) => LogStore::Postgres(s.clone()),
+        }
+    }
+}
+
+#[async_trait]
+impl<A> EventStore for LogStore<A>
+where
+    A: Aggregate + Send + Sync + 'static,
+    A::Event: Envelope + Serialize + DeserializeOwned,
+    A::State: Send,
+{
+    type Aggregate = A;
+    type Error = StoreError;
+
+    async fn lock(&self, aggregate_id: Uuid) -> Result<EventStoreLockGuard, StoreError> {
+        match self {
+            LogStore::Sqlite(s) => s.lock(aggregate_id).await,
+            LogStore::Postgres(s) => s.lock(aggregate_id).await,
+        }
+    }
+
+    async fn by_aggregate_id(&self, aggregate_id: Uuid) -> Result<Vec<StoreEvent<A::Event>>, StoreError> {
+        match self {
+            LogStore::Sqlite(s) => s.by_aggregate_id(aggregate_id).await,
+            LogStore::Postgres(s) => s.by_aggregate_id(aggregate_id).await,
+        }
+    }
+
+    async fn persist(
+        &self,
+        aggregate_state: &mut AggregateState<A::State>,
+        events: Vec<A::Event>,
+    ) -> Result<Vec<StoreEvent<A::Event>>, StoreError> {
+        match self {
+            LogStore::Sqlite(s) => s.persist(aggregate_state, events).await,
+            LogStore::Postgres(s) => s.persist(aggregate_state, events).await,
+        }
+    }
+
+    async fn publish(&self, store_events: &[StoreEvent<A::Event>]) {
+        match self {
+            LogStore::Sqlite(s) => s.publish(store_events).await,
+            LogStore::Postgres(s) => s.publish(store_events).await,
+        }
+    }
+
+    async fn delete(&self, aggregate_id: Uuid) -> Result<(), StoreError> {
+        match self {
+            LogStore::Sqlite(s) => s.delete(aggregate_id).await,
+            LogStore::Postgres(s) => s.delete(aggregate_id).await,
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! The generic store suite: identical semantics on SQLite and PostgreSQL.
+
+use esrs::manager::AggregateManager;
+use esrs::store::EventStore;
+use jianxin_domain::reference_data::{ReferenceData, ReferenceDataError, ReferenceKind};
+use jianxin_projections::ledger::verify;
+use jianxin_projections::read_models::ReferenceDataVersions;
+use jianxin_projections::{Executed, StoreError};
+use uuid::Uuid;
+
+use crate::helpers::{load, TestDb};
+use crate::on_both;
+
+on_both!(append_load_and_verify, |db: TestDb| async move {
+    let id = ReferenceKind::Calendar.aggregate_id();
+    let r = db
+        .log
+        .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a\nb", Uuid::new_v4()))
+        .await
+        .expect("store");
+    let Ok(Executed::Applied { state, global_sequences }) = r else { panic!("{r:?}") };
+    assert_eq!(state.version, 1);
+    assert_eq!(global_sequences, vec![1]);
+    let r = db
+        .log
+        .execute::<ReferenceData, _>(
+            ReferenceKind::Divisions.aggregate_id(),
+            load(ReferenceKind::Divisions, "x", Uuid::new_v4()),
+        )
+        .await
+        .expect("store");
+    assert!(matches!(r, Ok(Executed::Applied { ref global_sequences, .. }) if global_sequences == &vec![2]));
+    let loaded = db.log.load::<ReferenceData>(id).await.expect("load").expect("exists");
+    assert_eq!(loaded.version, 1);
+    let v = verify(db.log.database(), None).await.expect("db").expect("intact");
+    assert_eq!(v.events, 2);
+    // the transactional read model saw both
+    let versions = ReferenceDataVersions::list(db.log.database(), None).await.expect("rm");
+    assert_eq!(versions.len(), 2);
+    assert_eq!((versions[0].kind.as_str(), versions[0].global_sequence), ("calendar", 1));
+    db.finish().await;
+});
+
+on_both!(domain_refusal_appends_nothing, |db: TestDb| async move {
+    let id = ReferenceKind::Calendar.aggregate_id();
+    let r = db
+        .log
+        .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "", Uuid::new_v4()))
+        .await
+        .expect("store");
+    assert!(matches!(r, Err(ReferenceDataError::Empty { .. })));
+    assert_eq!(db.count("ledger").await, 0);
+    assert_eq!(db.count("reference_data_events").await, 0);
+    db.finish().await;
+});
+
+on_both!(a_retried_command_is_not_applied_twice, |db: TestDb| async move {
+    let id = ReferenceKind::Calendar.aggregate_id();
+    let cmd = Uuid::new_v4();
+    let first = db.log.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", cmd)).await;
+    assert!(matches!(first, Ok(Ok(Executed::Applied { .. }))));
+    let again = db.log.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "other", cmd)).await;
+    assert!(matches!(again, Ok(Ok(Executed::AlreadyApplied { ref global_sequences })) if global_sequences == &vec![1]));
+    assert_eq!(db.count("reference_data_events").await, 1);
+    db.finish().await;
+});
+
+on_both!(concurrent_writers_on_one_aggregate_get_one_conflict, |db: TestDb| async move {
+    let id = ReferenceKind::Calendar.aggregate_id();
+    let store = db.log.store::<ReferenceData>().clone();
+    let manager = AggregateManager::new(store);
+    // Two writers load the same state (no lock) and both decide.
+    let fresh = || esrs::AggregateState::with_id(id);
+    let a = manager.load(id).await.expect("load").unwrap_or_else(fresh);
+    let b = manager.load(id).await.expect("load").unwrap_or_else(fresh);
+    let (ra, rb) = tokio::join!(
+        manager.handle_command(a, load(ReferenceKind::Calendar, "one", Uuid::new_v4())),
+        manager.handle_command(b, load(ReferenceKind::Calendar, "two", Uuid::new_v4())),
+    );
+    let outcomes = [ra, rb];
+    let ok = outcomes.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+    let conflicts = outcomes
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::Conflict { .. })))
+        .count();
+    assert_eq!((ok, conflicts), (1, 1), "{outcomes:?}");
+    assert_eq!(db.count("reference_data_events").await, 1);
+    assert_eq!(db.count("ledger").await, 1);
+    let v = verify(db.log.database(), None).await.expect("db").expect("intact");
+    assert_eq!(v.events, 1);
+    db.finish().await;
+});
+
+on_both!(many_concurrent_commands_lose_nothing, |db: TestDb| async move {
+    // 8 writers, each its own aggregate kind alternating, 5 commands each, through the
+    // locking path: every accepted event is in the log exactly once, in a gap-free order.
+    let mut tasks = vec![];
+    for w in 0..8u32 {
+        let log = db.log.clone();
+        tasks.push(tokio::spawn(async move {
+            let kind = if w % 2 == 0 { ReferenceKind::Calendar } else { ReferenceKind::Divisions };
+            let mut applied = 0;
+            for i in 0..5u32 {
+                let content = format!("w{w}-{i}");
+                loop {
+                    let r = log
+                        .execute::<ReferenceData, _>(kind.aggregate_id(), load(kind, &content, Uuid::new_v4()))
+                        .await;
+                    match r {
+                        Ok(Ok(_)) => { applied += 1; break; }
+                        Err(StoreError::Conflict { .. }) => continue,
+                        other => panic!("{other:?}"),
+                    }
+                }
+            }
+            applied
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.expect("task");
+    }
+    assert_eq!(total, 40);
+    assert_eq!(db.count("reference_data_events").await, 40);
+    let v = verify(db.log.database(), None).await.expect("db").expect("intact");
+    assert_eq!(v.events, 40);
+    db.finish().await;
+});
+
+on_both!(a_failed_persist_leaves_nothing, |db: TestDb| async move {
+    // Make the read model fail inside the transaction: events and ledger must roll back.
+    if db.is_pg() {
+        db.exec("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.source = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$; \
+                 CREATE TRIGGER boom BEFORE INSERT ON reference_data_versions \
+                 FOR EACH ROW EXECUTE FUNCTION boom();").await.expect("trigger");
+    } else {
+        db.exec("CREATE TRIGGER boom BEFORE INSERT ON reference_data_versions \
+                 WHEN NEW.source = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;").await.expect("trigger");
+    }
+    let id = ReferenceKind::Calendar.aggregate_id();
+    let mut cmd = load(ReferenceKind::Calendar, "a", Uuid::new_v4());
+    let jianxin_domain::reference_data::ReferenceDataCommand::Load(l) = &mut cmd.command;
+    l.source = "boom".into();
+    let r = db.log.execute::<ReferenceData, _>(id, cmd).await;
+    assert!(matches!(r, Err(StoreError::Database(_))), "{r:?}");
+    assert_eq!(db.count("reference_data_events").await, 0);
+    assert_eq!(db.count("ledger").await, 0);
+    assert_eq!(db.count("reference_data_versions").await, 0);
+    // and the log still works afterwards
+    let ok = db.log.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "b", Uuid::new_v4())).await;
+    assert!(matches!(ok, Ok(Ok(Executed::Applied { .. }))));
+    db.finish().await;
+});
+
+on_both!(delete_is_refused_by_store_and_database, |db: TestDb| async move {
+    let id = ReferenceKind::Calendar.aggregate_id();
+    let _ = db.log.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", Uuid::new_v4())).await;
+    let r = db.log.store::<ReferenceData>().delete(id).await;
+    assert!(matches!(r, Err(StoreError::Refused(_))));
+    for sql in [
+        "DELETE FROM reference_data_events",
+        "UPDATE reference_data_events SET sequence_number = 7",
+        "DELETE FROM ledger",
+        "UPDATE ledger SET command_index = 9",
+    ] {
+        let e = db.exec(sql).await.expect_err(sql);
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+    if db.is_pg() {
+        assert!(db.exec("TRUNCATE ledger").await.is_err());
+    }
+    assert_eq!(db.count("reference_data_events").await, 1);
+    assert_eq!(db.count("ledger").await, 1);
+    db.finish().await;
+});
