@@ -1,1 +1,20 @@
-//! API.
+//! The jianxin service: the axum HTTP API and the `jianxin` command line, over the
+//! event log of `jianxin-projections` and the model of `jianxin-domain`.
+//!
+//! - [`settings`]: typed configuration (flags, environment, defaults).
+//! - [`keys`], [`tokens`]: the deployment key and the API bearer tokens.
+//! - [`state`]: [`AppState`], shared by handlers and commands.
+//! - [`ops`]: operations shared by CLI and HTTP (validate, build command, execute).
+//! - [`http`]: the router, errors as RFC 9457 problems, authentication, OpenAPI.
+//! - [`cli`]: the `jianxin` command line.
+
+pub mod cli;
+pub mod demo;
+pub mod http;
+pub mod keys;
+pub mod ops;
+pub mod settings;
+pub mod state;
+pub mod tokens;
+
+pub use state::AppState;

@@ -7,6 +7,7 @@
 //! command line in `jianxin-api`.
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod calendar;
 pub mod event_log;
 pub mod identifiers;

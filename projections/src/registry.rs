@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use jianxin_domain::access::AccessGrant;
 use jianxin_domain::reference_data::ReferenceData;
 use sqlx::PgPool;
 
@@ -63,4 +64,5 @@ pub trait HasStore<A: esrs::Aggregate> {
 
 aggregates! {
     reference_data: ReferenceData => [ReferenceDataVersions],
+    access_grant: AccessGrant => [],
 }

@@ -57,6 +57,7 @@ pub enum CheckpointError {
     InvalidTime,
 }
 
+// What each body line must hold, as the error messages say it.
 const ORIGIN: &str = "the origin (non-empty, no control characters)";
 const SIZE: &str = "the tree size (decimal, no sign, no leading zeros)";
 const ROOT: &str = "the root hash (padded standard base64 of 32 bytes)";
@@ -153,6 +154,7 @@ impl Checkpoint {
     }
 }
 
+/// A [`CheckpointError::Line`], with the offending text cut to 80 characters.
 fn line_error(line: usize, expected: &'static str, found: &str) -> CheckpointError {
     CheckpointError::Line {
         line,
@@ -161,10 +163,12 @@ fn line_error(line: usize, expected: &'static str, found: &str) -> CheckpointErr
     }
 }
 
+/// Non-empty and free of control characters, so the body stays one line per field.
 fn is_valid_origin(origin: &str) -> bool {
     !origin.is_empty() && !origin.chars().any(char::is_control)
 }
 
+/// Canonical decimal only: digits, no sign, no leading zero, within `u64`.
 fn parse_size(text: &str) -> Option<u64> {
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     if !digits || (text.len() > 1 && text.starts_with('0')) {
@@ -173,17 +177,20 @@ fn parse_size(text: &str) -> Option<u64> {
     text.parse().ok()
 }
 
+/// Padded standard base64 of exactly 32 bytes (canonical trailing bits).
 fn parse_root(text: &str) -> Option<Hash> {
     STANDARD.decode(text).ok()?.try_into().ok()
 }
 
+/// `time ` followed by the canonical RFC 3339 UTC spelling with whole seconds.
 fn parse_time(line: &str) -> Option<DateTime<Utc>> {
     let text = line.strip_prefix("time ")?;
     let time = NaiveDateTime::parse_from_str(text, TIME_FORMAT)
         .ok()?
         .and_utc();
-    // Only the canonical spelling: the one `body()` would write back.
-    (time.format(TIME_FORMAT).to_string() == text).then_some(time)
+    // Only the canonical spelling, the one `body()` would write back; no leap second.
+    let canonical = time.format(TIME_FORMAT).to_string() == text;
+    (canonical && time.timestamp_subsec_nanos() == 0).then_some(time)
 }
 
 /// Signs a checkpoint and returns the whole note (body, blank line, signature line).

@@ -137,6 +137,8 @@ fn malformed_bodies_name_the_line_and_what_was_expected() {
     }
     for time in [
         "time 2024-05-01T08:00:00.5Z",
+        "time 2024-05-01T08:00:60Z",
+        "time 2024-13-01T08:00:00Z",
         "time 2024-05-01T08:00:00+00:00",
         "time 2024-05-01 08:00:00Z",
         "time 2024-5-01T08:00:00Z",

@@ -1,0 +1,255 @@
+//! Raw command-line arguments (clap). Names, flags and output fields are a contract that
+//! outside tools rely on: change none of them.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use super::CliError;
+use crate::settings::{Settings, DEFAULT_ORIGIN};
+
+/// jianxin (监信): tamper-evident supervision and credit log.
+#[derive(Debug, Parser)]
+#[command(name = "jianxin", version, about)]
+pub struct Cli {
+    /// The event log: a SQLite file path or `sqlite:` URL, or a `postgres://` URL.
+    #[arg(long, global = true, env = "JIANXIN_DB", default_value = "./jianxin.db", hide_env_values = true)]
+    pub db: String,
+    /// The deployment's Ed25519 signer key file (checkpoints, tokens).
+    #[arg(long, global = true, env = "JIANXIN_KEY_FILE", default_value = "./jianxin.key")]
+    pub key_file: PathBuf,
+    /// The log's origin line in signed checkpoints.
+    #[arg(long, global = true, env = "JIANXIN_ORIGIN", default_value = DEFAULT_ORIGIN)]
+    pub origin: String,
+    /// Output format of commands that print data.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The operator recorded as actor of state changes (default: the OS user), role admin.
+    #[arg(long, global = true, env = "JIANXIN_ACTOR")]
+    pub actor: Option<String>,
+    /// Fix the clock (RFC 3339 time or a date) instead of reading the system clock.
+    #[arg(long, global = true, env = "JIANXIN_NOW", hide = true)]
+    pub now: Option<String>,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// JSON on stdout; errors as JSON on stderr.
+    Json,
+    /// Human-readable text.
+    Table,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The integrity ledger: verify, checkpoints, proofs, envelopes.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Validate identifiers.
+    #[command(subcommand)]
+    Check(CheckCommand),
+    /// The working-day calendar in force.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// Reference data (rules as data): load a new version.
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
+    /// Generate the deployment's signing key.
+    Keygen(KeygenArgs),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Run the HTTP service.
+    Serve(ServeArgs),
+    /// The demo province.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+/// `jianxin log …`
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Recompute every hash from the stored events; exit 3 on any change.
+    Verify {
+        /// Also prove the log extends this signed checkpoint.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Verifier key for the checkpoint (default: the deployment key's).
+        #[arg(long)]
+        verifier_key: Option<String>,
+    },
+    /// Print a signed checkpoint of the log as it stands.
+    Checkpoint,
+    /// Print an inclusion proof of the event at SEQ.
+    Prove {
+        /// Global sequence number.
+        seq: u64,
+        /// Prove against the tree of this many entries (default: the whole log).
+        #[arg(long)]
+        tree_size: Option<u64>,
+    },
+    /// Print a consistency proof from OLD_SIZE entries to the current log.
+    Consistency {
+        /// The older tree size.
+        old_size: u64,
+    },
+    /// Check a proof against a checkpoint, with no database.
+    VerifyProof {
+        /// The signed checkpoint the proof leads to.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// The proof (from `log prove` or `log consistency`).
+        #[arg(long)]
+        proof: PathBuf,
+        /// The ledger entry's canonical bytes (inclusion proofs).
+        #[arg(long)]
+        event: Option<PathBuf>,
+        /// The older checkpoint (consistency proofs).
+        #[arg(long)]
+        old_checkpoint: Option<PathBuf>,
+        /// The log's verifier key, `<name>+<id>+<key>` or `@FILE` (default: from --key-file).
+        #[arg(long)]
+        verifier_key: Option<String>,
+    },
+    /// List event envelopes in global order.
+    Show {
+        /// First global sequence number.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// How many.
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+}
+
+/// `jianxin check …`
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Validate a unified social credit code (统一社会信用代码).
+    Uscc {
+        /// The code.
+        code: String,
+    },
+}
+
+/// `jianxin calendar …`
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// The N-th working day after DATE.
+    AddWorkingDays {
+        /// Start date (YYYY-MM-DD).
+        date: NaiveDate,
+        /// Working days to add.
+        n: u32,
+    },
+    /// Working days in (START, END].
+    WorkingDaysBetween {
+        /// Start date, excluded.
+        start: NaiveDate,
+        /// End date, included.
+        end: NaiveDate,
+    },
+}
+
+/// Reference kinds on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReferenceKindArg {
+    /// The working-day calendar.
+    Calendar,
+    /// The administrative division table.
+    Divisions,
+}
+
+/// `jianxin reference …`
+#[derive(Debug, Subcommand)]
+pub enum ReferenceCommand {
+    /// Validate FILE and record it as the new version.
+    Load {
+        /// Which table.
+        #[arg(value_enum)]
+        kind: ReferenceKindArg,
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// List loaded versions.
+    List,
+}
+
+/// `jianxin keygen`
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Where to write the key (default: --key-file).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The key name (default: the origin).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// `jianxin token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a bearer token (recorded as an event).
+    Issue {
+        /// Role: admin, planner, inspector, credit_officer, supervisor, external_system.
+        #[arg(long)]
+        role: String,
+        /// User id.
+        #[arg(long)]
+        user: String,
+        /// Scope (repeatable; required for external_system).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Validity in days.
+        #[arg(long, default_value_t = 30)]
+        ttl_days: u32,
+    },
+}
+
+/// `jianxin serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "JIANXIN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Seed the demo province into an empty store and print demo tokens.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// `jianxin demo …`
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Seed the deterministic demo province and exit.
+    Seed,
+}
+
+impl Cli {
+    /// Validated settings.
+    pub fn settings(&self) -> Result<Settings, CliError> {
+        let now = match &self.now {
+            None => None,
+            Some(s) => Some(parse_now(s)?),
+        };
+        Settings::resolve(&self.db, self.key_file.clone(), self.origin.clone(), now, self.actor.clone())
+            .map_err(|e| CliError::Usage(e.to_string()))
+    }
+}
+
+fn parse_now(s: &str) -> Result<DateTime<Utc>, CliError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Some(t) = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        return Ok(t.and_utc());
+    }
+    Err(CliError::Usage(format!(
+        "--now {s:?}: expected an RFC 3339 time (2026-01-05T09:00:00Z) or a date (2026-01-05)"
+    )))
+}

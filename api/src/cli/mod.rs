@@ -1,0 +1,61 @@
+//! The `jianxin` command line: raw arguments ([`args`]) become validated settings, each
+//! subcommand runs against the event log, and every failure leaves with a documented
+//! exit code — 0 ok, 1 bad input or rule refused, 2 usage, 3 integrity failure,
+//! 4 infrastructure (database unreachable) — and, with `--format json`, a JSON error
+//! `{"code", "message", "location"}` on stderr.
+
+mod args;
+mod error;
+mod log;
+mod misc;
+mod output;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, Format};
+pub use error::CliError;
+
+/// Parse the process arguments, run, and turn the outcome into an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let format = cli.format;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            output::error(format, &CliError::Infra(format!("cannot start the runtime: {e}")));
+            return ExitCode::from(4);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(format, &e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Run one parsed command line.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = cli.settings()?;
+    match cli.command {
+        Command::Log(cmd) => log::run(&settings, cli.format, cmd).await,
+        Command::Check(cmd) => misc::check(cli.format, cmd),
+        Command::Calendar(cmd) => misc::calendar(&settings, cli.format, cmd).await,
+        Command::Reference(cmd) => misc::reference(&settings, cli.format, cmd).await,
+        Command::Keygen(cmd) => misc::keygen(&settings, cli.format, cmd),
+        Command::Token(cmd) => misc::token(&settings, cli.format, cmd).await,
+        Command::Serve(cmd) => serve::serve(&settings, cli.format, cmd).await,
+        Command::Demo(cmd) => serve::demo(&settings, cli.format, cmd).await,
+    }
+}

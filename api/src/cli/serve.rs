@@ -1,0 +1,99 @@
+//! `jianxin serve` and `jianxin demo seed`.
+
+use jianxin_projections::EventLog;
+
+use super::args::{DemoCommand, ServeArgs};
+use super::output::print;
+use super::{CliError, Format};
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::{demo, http, keys};
+
+/// Structured logs on stderr: `RUST_LOG` filters, `JIANXIN_LOG_FORMAT=json` for JSON lines.
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if std::env::var("JIANXIN_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+async fn open(settings: &Settings, create_key: bool) -> Result<AppState, CliError> {
+    let signer = if create_key {
+        keys::load_or_generate(&settings.key_file, &settings.origin)?
+    } else {
+        keys::load(&settings.key_file)?
+    };
+    let log = EventLog::open(&settings.db).await?;
+    Ok(AppState::new(log, signer, settings.clock.clone(), &settings.origin))
+}
+
+fn print_seed(format: Format, base: Option<&str>, seed: &demo::DemoSeed) {
+    print(format, seed, || {
+        let mut s = format!("demo seeded: {} events appended\n", seed.events_appended);
+        if let Some(base) = base {
+            s.push_str(&format!("open {base}/docs (API) — public: {base}/v1/log/checkpoint\n"));
+        }
+        s.push_str("demo tokens (Authorization: Bearer <token>):\n");
+        for t in &seed.tokens {
+            s.push_str(&format!("  {:<16} {:<24} {}\n", t.role.as_str(), t.user, t.token));
+        }
+        s
+    });
+}
+
+/// Run the HTTP service until Ctrl-C / SIGTERM.
+pub async fn serve(settings: &Settings, format: Format, args: ServeArgs) -> Result<(), CliError> {
+    init_tracing();
+    let state = open(settings, args.demo).await?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| CliError::Infra(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Infra(format!("listener: {e}")))?;
+    let base = format!("http://{addr}");
+    if args.demo {
+        let seeded = demo::seed(&state).await?;
+        print_seed(format, Some(&base), &seeded);
+    }
+    tracing::info!(db = %settings.db.redacted(), %addr, "jianxin listening");
+    eprintln!("listening on {base}");
+    http::serve(state, listener, shutdown_signal())
+        .await
+        .map_err(|e| CliError::Infra(format!("server: {e}")))
+}
+
+/// `jianxin demo seed`.
+pub async fn demo(settings: &Settings, format: Format, cmd: DemoCommand) -> Result<(), CliError> {
+    let DemoCommand::Seed = cmd;
+    let state = open(settings, true).await?;
+    let seeded = demo::seed(&state).await;
+    state.log.database().close().await;
+    print_seed(format, None, &seeded?);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,36 @@
+//! What every handler and CLI command works with: the event log, the deployment key,
+//! the clock and the log's origin. `Clone` with `Arc` fields, passed as axum `State`.
+
+use std::sync::Arc;
+
+use jianxin_domain::integrity::{NoteSigner, NoteVerifier};
+use jianxin_projections::{Clock, EventLog};
+
+/// Shared application state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The event log and its read models.
+    pub log: EventLog,
+    /// Signs checkpoints (and tokens, under another label).
+    pub signer: Arc<NoteSigner>,
+    /// Checks tokens and checkpoints.
+    pub verifier: Arc<NoteVerifier>,
+    /// "Now", settable in tests.
+    pub clock: Arc<dyn Clock>,
+    /// The log's origin line in checkpoints.
+    pub origin: Arc<str>,
+}
+
+impl AppState {
+    /// State over an opened log and a loaded key.
+    pub fn new(log: EventLog, signer: NoteSigner, clock: Arc<dyn Clock>, origin: &str) -> Self {
+        let verifier = signer.verifier();
+        AppState {
+            log,
+            signer: Arc::new(signer),
+            verifier: Arc::new(verifier),
+            clock,
+            origin: Arc::from(origin),
+        }
+    }
+}
