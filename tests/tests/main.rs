@@ -1,1 +1,5 @@
-fn main() {}
+//! End-to-end tests: the real `jianxin` binary and the HTTP API, on real SQLite files and
+//! a real PostgreSQL (`JIANXIN_TEST_PG`, set by `scripts/test`).
+
+mod binary;
+mod cli;

@@ -86,6 +86,8 @@ pub enum LogCommand {
     },
     /// Print a signed checkpoint of the log as it stands.
     Checkpoint,
+    /// Print the log's verifier key (publish it: outsiders check checkpoints with it).
+    Key,
     /// Print an inclusion proof of the event at SEQ.
     Prove {
         /// Global sequence number.

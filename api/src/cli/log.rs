@@ -60,6 +60,11 @@ pub async fn run(settings: &Settings, format: Format, cmd: LogCommand) -> Result
             print(format, &value, || note.clone());
             Ok(())
         }
+        LogCommand::Key => {
+            let vkey = keys::load(&settings.key_file)?.verifier().to_verifier_key_string();
+            print(format, &json!({"verifier_key": vkey}), || vkey.clone());
+            Ok(())
+        }
         LogCommand::Prove { seq, tree_size } => {
             let log = EventLog::open(&settings.db).await?;
             let proof = ledger::inclusion(log.database(), seq, tree_size).await.map_err(proof_error)?;

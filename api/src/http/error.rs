@@ -1,0 +1,458 @@
+//! Errors as RFC 9457 problems (`application/problem+json`): one [`ApiError`], its status
+//! in [`ApiError::status_code`], its body in one `IntoResponse`, and the mapping of every
+//! lower error (operations, store, proofs, tokens) into it.
+//!
+//! A 5xx body never carries the cause. The cause travels in a [`ServerFault`] response
+//! extension to [`finish_problems`], which logs it with `tracing::error!` and the request
+//! id, and tells the client only that id (the axum `examples/error-handling` pattern).
+//! The same middleware gives a problem body to the bare error responses of layers and of
+//! axum itself (405, 413 by `Content-Length`, …), so every error the API sends is one shape.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jianxin_domain::event_log::Role;
+use jianxin_projections::ledger::ProofRequestError;
+use jianxin_projections::StoreError;
+use serde::Serialize;
+
+use crate::ops::OpError;
+use crate::tokens::TokenError;
+
+/// Prefix of every problem `type` URI; the problem's `code` follows it.
+pub const PROBLEM_TYPE_BASE: &str = "https://jianxin.local/problems/";
+
+/// The media type of problem bodies.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The request id header, set by the outermost layer.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// One located error inside a problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// Where: a field path (`$.limits[0]`), a parameter (`query.limit`, `path.seq`) or a
+    /// place in an uploaded file (`line 3, column 2`).
+    pub path: String,
+    /// What is wrong there.
+    pub message: String,
+}
+
+/// An RFC 9457 problem document, as every error response carries it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `https://jianxin.local/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the problem type.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What happened in this occurrence.
+    pub detail: String,
+    /// The stable machine-readable code (also the end of `type`).
+    pub code: String,
+    /// Located errors (empty when the problem has no location).
+    pub errors: Vec<FieldError>,
+}
+
+/// Every way a request can fail, with its HTTP meaning.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed (path, query, header or body syntax).
+    #[error("{message}")]
+    BadRequest {
+        /// What is wrong.
+        message: String,
+        /// Where.
+        errors: Vec<FieldError>,
+    },
+    /// 401: no bearer token, or one that does not verify (`invalid` is then true).
+    #[error("{message}")]
+    Unauthorized {
+        /// Why.
+        message: String,
+        /// A token was presented but refused (RFC 6750 `error="invalid_token"`).
+        invalid: bool,
+    },
+    /// 403: the token's role may not use this resource.
+    #[error("role {role} may not use this resource; it needs one of: {}", role_list(allowed))]
+    Forbidden {
+        /// The caller's role.
+        role: Role,
+        /// The roles that may.
+        allowed: &'static [Role],
+    },
+    /// 403: refused by design (e.g. rewriting history), whoever asks.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// 404: no such resource (the message says what exists).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: a domain rule or a concurrent writer refused the change.
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the body exceeds the limit.
+    #[error("request body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// 415: the body is not of the media type the route reads.
+    #[error("expected a request body of type {expected}")]
+    UnsupportedMediaType {
+        /// The media type expected.
+        expected: &'static str,
+    },
+    /// 422: the body is well-formed but invalid (e.g. a CSV row that breaks a rule).
+    #[error("{message}")]
+    Unprocessable {
+        /// What is wrong.
+        message: String,
+        /// Where.
+        errors: Vec<FieldError>,
+    },
+    /// 503: the request did not finish within the server's time limit.
+    #[error("the request did not complete within {} s", .0.as_secs())]
+    Timeout(Duration),
+    /// 503: the database cannot be reached (cause logged, not sent).
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: anything else that is the server's fault (cause logged, not sent).
+    #[error("{0}")]
+    Internal(String),
+    /// An error response made by a layer or by axum, known only by its status.
+    #[error("{}", .0.canonical_reason().unwrap_or("error"))]
+    Status(StatusCode),
+}
+
+fn role_list(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+impl ApiError {
+    /// A 400 with one located error.
+    pub fn bad_request(path: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::BadRequest {
+            errors: vec![FieldError {
+                path: path.into(),
+                message: message.clone(),
+            }],
+            message,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } | ApiError::Refused(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Timeout(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Status(s) => *s,
+        }
+    }
+
+    /// The stable code, the last segment of the problem `type`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { .. } => "bad-request",
+            ApiError::Unauthorized { .. } => "unauthorized",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::Refused(_) => "refused",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::PayloadTooLarge { .. } => "payload-too-large",
+            ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
+            ApiError::Unprocessable { .. } => "invalid-input",
+            ApiError::Timeout(_) => "timeout",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal",
+            ApiError::Status(s) => match s.as_u16() {
+                404 => "not-found",
+                405 => "method-not-allowed",
+                408 => "timeout",
+                413 => "payload-too-large",
+                s if s >= 500 => "internal",
+                _ => "error",
+            },
+        }
+    }
+
+    /// The problem's title: the status's reason phrase.
+    fn title(&self) -> &'static str {
+        self.status_code().canonical_reason().unwrap_or("Error")
+    }
+
+    /// True when the cause must stay in the server's log.
+    fn is_fault(&self) -> bool {
+        matches!(self, ApiError::Unavailable(_) | ApiError::Internal(_))
+            || matches!(self, ApiError::Status(s) if s.is_server_error())
+    }
+
+    /// The problem document, with `detail` as the client may see it.
+    fn problem(&self, detail: String) -> Problem {
+        let errors = match self {
+            ApiError::BadRequest { errors, .. } | ApiError::Unprocessable { errors, .. } => {
+                errors.clone()
+            }
+            _ => vec![],
+        };
+        Problem {
+            kind: format!("{PROBLEM_TYPE_BASE}{}", self.code()),
+            title: self.title().to_string(),
+            status: self.status_code().as_u16(),
+            detail,
+            code: self.code().to_string(),
+            errors,
+        }
+    }
+}
+
+/// The cause of a 5xx, carried from [`ApiError::into_response`] to [`finish_problems`].
+#[derive(Debug, Clone)]
+pub struct ServerFault(pub String);
+
+fn problem_body(problem: &Problem) -> Body {
+    // A Problem holds only strings and integers: serialising it cannot fail.
+    Body::from(serde_json::to_vec(problem).unwrap_or_default())
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let detail = if self.is_fault() {
+            generic_detail(status, None)
+        } else {
+            self.to_string()
+        };
+        let mut res = (status, problem_body(&self.problem(detail))).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let ApiError::Unauthorized { invalid, .. } = &self {
+            let challenge = if *invalid {
+                r#"Bearer realm="jianxin", error="invalid_token""#
+            } else {
+                r#"Bearer realm="jianxin""#
+            };
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        }
+        if self.is_fault() {
+            res.extensions_mut().insert(ServerFault(self.to_string()));
+        }
+        res
+    }
+}
+
+fn generic_detail(status: StatusCode, request_id: Option<&str>) -> String {
+    let what = if status == StatusCode::SERVICE_UNAVAILABLE {
+        "service unavailable"
+    } else {
+        "internal error"
+    };
+    match request_id {
+        Some(id) => format!("{what}, request id {id}"),
+        None => what.to_string(),
+    }
+}
+
+/// Middleware: log the cause of each 5xx with the request id and put that id in the body;
+/// give every other error response without a problem body one.
+pub async fn finish_problems(req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_string();
+    let res = next.run(req).await;
+    let status = res.status();
+    if let Some(ServerFault(cause)) = res.extensions().get::<ServerFault>() {
+        tracing::error!(request_id = %request_id, status = status.as_u16(), cause = %cause, "request failed");
+        let error = ApiError::Status(status);
+        let problem = error.problem(generic_detail(status, Some(&request_id)));
+        return replace_body(res, &problem);
+    }
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    let error = ApiError::Status(status);
+    let detail = match status.as_u16() {
+        405 => "method not allowed on this path; the Allow header lists those that are".into(),
+        s if s >= 500 => {
+            tracing::error!(request_id = %request_id, status = s, "request failed");
+            generic_detail(status, Some(&request_id))
+        }
+        _ => error.to_string(),
+    };
+    replace_body(res, &error.problem(detail))
+}
+
+/// Keep the status and headers (`Allow`, `WWW-Authenticate`, …); replace the body.
+fn replace_body(res: Response, problem: &Problem) -> Response {
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    parts.extensions.remove::<ServerFault>();
+    Response::from_parts(parts, problem_body(problem))
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::Refused(m) => ApiError::Refused(m),
+            StoreError::Database(ref db) if is_unavailable(db) => {
+                ApiError::Unavailable(e.to_string())
+            }
+            StoreError::Database(_) | StoreError::Encoding(_) | StoreError::Config(_) => {
+                ApiError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+/// True when the database cannot be reached at all (as opposed to failing a statement).
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::WorkerCrashed
+    )
+}
+
+impl From<OpError> for ApiError {
+    fn from(e: OpError) -> Self {
+        match e {
+            OpError::Invalid { message, location } => ApiError::Unprocessable {
+                errors: vec![FieldError {
+                    path: location.unwrap_or_else(|| "body".to_string()),
+                    message: message.clone(),
+                }],
+                message,
+            },
+            OpError::Refused(m) => ApiError::Conflict(m),
+            OpError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ProofRequestError> for ApiError {
+    fn from(e: ProofRequestError) -> Self {
+        match e {
+            ProofRequestError::OutOfRange(m) => ApiError::NotFound(m),
+            ProofRequestError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        ApiError::Unauthorized {
+            message: e.to_string(),
+            invalid: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn render(e: ApiError) -> (StatusCode, Response, serde_json::Value) {
+        let res = e.into_response();
+        let status = res.status();
+        let (parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+        let json = serde_json::from_slice(&bytes).unwrap_or_default();
+        (status, Response::from_parts(parts, Body::empty()), json)
+    }
+
+    #[tokio::test]
+    async fn problems_carry_type_code_status_and_located_errors() {
+        let (status, res, json) = render(ApiError::from(OpError::Invalid {
+            message: "bad date".into(),
+            location: Some("line 3, column 1".into()),
+        }))
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            Some(PROBLEM_JSON.as_bytes())
+        );
+        assert_eq!(json["type"], "https://jianxin.local/problems/invalid-input");
+        assert_eq!(json["code"], "invalid-input");
+        assert_eq!(json["status"], 422);
+        assert_eq!(json["errors"][0]["path"], "line 3, column 1");
+        assert_eq!(json["errors"][0]["message"], "bad date");
+    }
+
+    #[tokio::test]
+    async fn server_faults_hide_their_cause_and_hand_it_to_the_log() {
+        let cause = "database: password authentication failed for user secret";
+        let (status, res, json) = render(ApiError::Internal(cause.into())).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!json.to_string().contains("secret"));
+        assert_eq!(json["detail"], "internal error");
+        let fault = res.extensions().get::<ServerFault>().map(|f| f.0.clone());
+        assert_eq!(fault.as_deref(), Some(cause));
+    }
+
+    #[tokio::test]
+    async fn unauthorized_challenges_with_bearer() {
+        let (status, res, _) = render(ApiError::from(TokenError::BadSignature)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let challenge = res.headers().get(header::WWW_AUTHENTICATE);
+        assert!(challenge.is_some_and(|v| v.as_bytes().starts_with(b"Bearer ")));
+    }
+
+    #[test]
+    fn store_errors_map_by_availability() {
+        let unavailable = ApiError::from(StoreError::Database(sqlx::Error::PoolTimedOut));
+        assert_eq!(unavailable.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        let broken = ApiError::from(StoreError::Database(sqlx::Error::RowNotFound));
+        assert_eq!(broken.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        let conflict = ApiError::from(StoreError::Conflict {
+            aggregate_id: uuid::Uuid::nil(),
+        });
+        assert_eq!(conflict.status_code(), StatusCode::CONFLICT);
+        let refused = ApiError::from(StoreError::Refused("no deletes".into()));
+        assert_eq!(refused.status_code(), StatusCode::FORBIDDEN);
+        let encoding = ApiError::from(StoreError::Encoding("x".into()));
+        assert_eq!(encoding.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            ApiError::from(OpError::Refused("no".into())).status_code(),
+            StatusCode::CONFLICT
+        );
+    }
+
+    #[test]
+    fn forbidden_names_the_roles_that_may() {
+        let e = ApiError::Forbidden {
+            role: Role::Planner,
+            allowed: &[Role::Supervisor, Role::Admin],
+        };
+        assert_eq!(e.status_code(), StatusCode::FORBIDDEN);
+        assert!(e.to_string().contains("supervisor, admin"));
+    }
+}
