@@ -17,6 +17,12 @@ use crate::ledger::append::PG_LEDGER_LOCK;
 use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
 
+/// The schema version this binary writes; raised with every schema change.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Read-model tables (rebuildable; the service may rewrite them).
+pub const READ_MODEL_TABLES: &[&str] = &["reference_data_versions"];
+
 /// Where the log lives, parsed from `--db`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbLocation {
@@ -107,9 +113,39 @@ impl Database {
         Ok(db)
     }
 
-    /// Apply the schema: the ledger, each aggregate's `<name>_events` table with its
-    /// append-only triggers, and the read models. Idempotent.
+    /// The schema version recorded in the database (0 when none).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT COALESCE(MAX(version), 0) FROM jianxin_schema";
+        let r = match self {
+            Database::Sqlite(p) => sqlx::query_scalar::<_, i64>(SQL).fetch_one(p).await,
+            Database::Postgres(p) => sqlx::query_scalar::<_, i64>(SQL).fetch_one(p).await,
+        };
+        match r {
+            Ok(v) => Ok(v),
+            // no schema table yet: a fresh database
+            Err(sqlx::Error::Database(_)) => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Apply the schema unless it is already current — so a service role that holds only
+    /// INSERT and SELECT (see [`Database::grant_service_role`]) never needs DDL rights.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let have = self.schema_version().await?;
+        if have == SCHEMA_VERSION {
+            return Ok(());
+        }
+        if have > SCHEMA_VERSION {
+            return Err(StoreError::Config(format!(
+                "the database schema is version {have}, newer than this binary's {SCHEMA_VERSION}: upgrade jianxin"
+            )));
+        }
+        self.apply_schema().await
+    }
+
+    /// Apply the schema: the ledger, each aggregate's `<name>_events` table with its
+    /// append-only triggers, and the read models. Every statement is idempotent.
+    pub async fn apply_schema(&self) -> Result<(), StoreError> {
         match self {
             Database::Sqlite(pool) => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -117,6 +153,10 @@ impl Database {
                 for name in AGGREGATE_NAMES {
                     tx.execute(sqlite_events_ddl(name).as_str()).await?;
                 }
+                sqlx::query("INSERT OR IGNORE INTO jianxin_schema (version, applied_at) VALUES ($1, datetime('now'))")
+                    .bind(SCHEMA_VERSION)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
             }
             Database::Postgres(pool) => {
@@ -132,6 +172,10 @@ impl Database {
                     for name in AGGREGATE_NAMES {
                         conn.execute(pg_events_triggers(name).as_str()).await?;
                     }
+                    sqlx::query("INSERT INTO jianxin_schema (version, applied_at) VALUES ($1, now()::text) ON CONFLICT DO NOTHING")
+                        .bind(SCHEMA_VERSION)
+                        .execute(&mut *conn)
+                        .await?;
                     Ok::<(), StoreError>(())
                 }
                 .await;
@@ -143,6 +187,45 @@ impl Database {
                 result?;
             }
         }
+        Ok(())
+    }
+
+    /// PostgreSQL only: let `role` (an existing login role) run the service with INSERT
+    /// and SELECT on the ledger and the event tables — no UPDATE, DELETE or TRUNCATE, so
+    /// even with the triggers dropped the service cannot rewrite history — and full
+    /// rights on the read models, which are rebuildable. Run as the schema owner.
+    pub async fn grant_service_role(&self, role: &str) -> Result<(), StoreError> {
+        let Database::Postgres(pool) = self else {
+            return Err(StoreError::Config(
+                "service roles exist only on PostgreSQL; SQLite is protected by its triggers and file permissions".into(),
+            ));
+        };
+        let valid = !role.is_empty()
+            && role.len() <= 63
+            && role.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(StoreError::Config(format!(
+                "role {role:?}: expected a lower-case identifier ([a-z_][a-z0-9_]*, at most 63 characters)"
+            )));
+        }
+        // DDL cannot bind parameters: `role` is validated as a plain identifier above,
+        // and every table name comes from this binary's registry.
+        let mut sql = format!(
+            "GRANT USAGE ON SCHEMA current_schema() TO {role}; \
+             GRANT SELECT ON jianxin_schema TO {role}; \
+             REVOKE ALL ON ledger FROM {role}; GRANT SELECT, INSERT ON ledger TO {role};"
+        );
+        sql = sql.replace("current_schema()", &current_schema(pool).await?);
+        for name in AGGREGATE_NAMES {
+            sql.push_str(&format!(
+                " REVOKE ALL ON {name}_events FROM {role}; GRANT SELECT, INSERT ON {name}_events TO {role};"
+            ));
+        }
+        for table in READ_MODEL_TABLES {
+            sql.push_str(&format!(" GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role};"));
+        }
+        pool.execute(sql.as_str()).await?;
         Ok(())
     }
 
@@ -161,6 +244,12 @@ impl Database {
             Database::Postgres(p) => p.close().await,
         }
     }
+}
+
+async fn current_schema(pool: &PgPool) -> Result<String, StoreError> {
+    let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(pool).await?;
+    // quote it as an identifier
+    Ok(format!("\"{}\"", schema.replace('"', "\"\"")))
 }
 
 /// The events table of an aggregate on SQLite: esrs's columns, append-only.

@@ -5,7 +5,7 @@ use esrs::store::EventStore;
 use jianxin_domain::reference_data::{ReferenceData, ReferenceDataError, ReferenceKind};
 use jianxin_projections::ledger::verify;
 use jianxin_projections::read_models::ReferenceDataVersions;
-use jianxin_projections::{Executed, StoreError};
+use jianxin_projections::{Database, Executed, StoreError};
 use uuid::Uuid;
 
 use crate::helpers::{load, TestDb};
@@ -174,3 +174,44 @@ on_both!(delete_is_refused_by_store_and_database, |db: TestDb| async move {
     assert_eq!(db.count("ledger").await, 1);
     db.finish().await;
 });
+
+/// On PostgreSQL the service runs as a role holding only INSERT and SELECT on the event
+/// and ledger tables: even with the triggers gone it cannot rewrite history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_service_role_holds_only_insert_and_select() {
+    use jianxin_projections::{DbLocation, EventLog};
+    let db = TestDb::new(crate::helpers::Backend::Postgres).await;
+    let role = format!("jx_svc_{}", &Uuid::new_v4().simple().to_string()[..12]);
+    db.exec(&format!("CREATE ROLE {role} LOGIN PASSWORD 'svc-pw'")).await.expect("role");
+    db.log.database().grant_service_role(&role).await.expect("grant");
+    assert!(db.log.database().grant_service_role("bad; DROP TABLE ledger").await.is_err());
+    let DbLocation::Postgres(url) = &db.location else { panic!("pg") };
+    let host_and_db = url.split_once('@').map(|(_, h)| h).expect("url");
+    let svc = EventLog::open(&DbLocation::Postgres(format!("postgres://{role}:svc-pw@{host_and_db}")))
+        .await
+        .expect("the service role opens the log without DDL rights");
+    let id = ReferenceKind::Calendar.aggregate_id();
+    let r = svc.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", Uuid::new_v4())).await;
+    assert!(matches!(r, Ok(Ok(Executed::Applied { .. }))), "{r:?}");
+    // the owner drops the triggers; the service still cannot change or remove a fact
+    db.exec("DROP TRIGGER ledger_append_only ON ledger; \
+             DROP TRIGGER reference_data_events_append_only ON reference_data_events")
+        .await
+        .expect("drop triggers");
+    let Database::Postgres(pool) = svc.database() else { panic!("pg") };
+    for sql in [
+        "UPDATE ledger SET command_index = 1",
+        "DELETE FROM ledger",
+        "TRUNCATE ledger",
+        "UPDATE reference_data_events SET sequence_number = 2",
+        "DELETE FROM reference_data_events",
+    ] {
+        let e = sqlx::query(sql).execute(pool).await.expect_err(sql);
+        assert!(e.to_string().contains("permission denied"), "{sql}: {e}");
+    }
+    assert_eq!(db.count("ledger").await, 1);
+    svc.database().close().await;
+    db.finish().await;
+    let admin = sqlx::PgPool::connect(&crate::helpers::pg_admin_url()).await.expect("admin");
+    sqlx::query(&format!("DROP ROLE {role}")).execute(&admin).await.expect("drop role");
+}

@@ -70,6 +70,22 @@ pub enum Command {
     /// The demo province.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Database administration (run as the schema owner).
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `jianxin db …`
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply the embedded schema (idempotent).
+    Migrate,
+    /// PostgreSQL: let ROLE run the service with INSERT and SELECT only on the event and
+    /// ledger tables.
+    GrantServiceRole {
+        /// An existing login role.
+        role: String,
+    },
 }
 
 /// `jianxin log …`

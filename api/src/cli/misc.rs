@@ -8,7 +8,7 @@ use jianxin_projections::read_models::ReferenceDataVersions;
 use jianxin_projections::{DbLocation, EventLog};
 use serde_json::json;
 
-use super::args::{CalendarCommand, CheckCommand, KeygenArgs, ReferenceCommand, ReferenceKindArg, TokenCommand};
+use super::args::{CalendarCommand, CheckCommand, DbCommand, KeygenArgs, ReferenceCommand, ReferenceKindArg, TokenCommand};
 use super::output::print;
 use super::{CliError, Format};
 use crate::settings::Settings;
@@ -161,4 +161,22 @@ pub async fn token(settings: &Settings, format: Format, cmd: TokenCommand) -> Re
     let issued = issued?;
     print(format, &issued, || issued.token.clone());
     Ok(())
+}
+
+/// `jianxin db migrate|grant-service-role`.
+pub async fn db(settings: &Settings, format: Format, cmd: DbCommand) -> Result<(), CliError> {
+    let log = EventLog::open(&settings.db).await?;
+    let result = match cmd {
+        DbCommand::Migrate => log.database().apply_schema().await.map(|_| {
+            let v = jianxin_projections::db::SCHEMA_VERSION;
+            print(format, &json!({"schema_version": v}), || format!("schema version {v} applied"));
+        }),
+        DbCommand::GrantServiceRole { role } => log.database().grant_service_role(&role).await.map(|_| {
+            print(format, &json!({"role": role, "granted": true}), || {
+                format!("{role} may now run the service: INSERT and SELECT only on the log")
+            });
+        }),
+    };
+    log.database().close().await;
+    Ok(result?)
 }

@@ -57,5 +57,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(cmd) => misc::token(&settings, cli.format, cmd).await,
         Command::Serve(cmd) => serve::serve(&settings, cli.format, cmd).await,
         Command::Demo(cmd) => serve::demo(&settings, cli.format, cmd).await,
+        Command::Db(cmd) => misc::db(&settings, cli.format, cmd).await,
     }
 }

@@ -174,7 +174,7 @@ struct EventsPage {
     )
 )]
 async fn events(
-    Authorized(..): Authorized<Auditors>,
+    _caller: Authorized<Auditors>,
     State(state): State<AppState>,
     AppQuery(q): AppQuery<EventsQuery>,
 ) -> Result<AppJson<EventsPage>, ApiError> {

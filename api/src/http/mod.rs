@@ -1,19 +1,148 @@
-//! The HTTP API (placeholder while being written).
+//! The HTTP API: each module below exports a `router()`, merged here into one router
+//! under one stack of middleware. Handlers are thin: extract, call `ops` or
+//! `projections`, map the result; every failure is an [`ApiError`] rendered as an
+//! RFC 9457 problem.
+//!
+//! - `error`: [`ApiError`], problems, the 5xx logging middleware.
+//! - `extract`: JSON, query, path and CSV extractors whose rejections name the field.
+//! - `auth`: bearer tokens → [`Claims`](crate::tokens::Claims), role sets.
+//! - `health`, `metrics`, `docs`: probes, Prometheus metrics, OpenAPI and `/docs`.
+//! - `ledger`: checkpoints, proofs and the ledger (`/v1/log/…`).
+//! - `reference`: reference-data versions and loads (`/v1/reference/{kind}`).
+//! - `me`: the caller's claims (`/v1/me`).
+//!
+//! Middleware, outermost first: request id (`x-request-id`, a UUID when absent, echoed
+//! in the response), tracing span (method, route template, request id; status and
+//! latency on the response; never headers, so never the token), metrics, problem
+//! finishing (5xx causes logged), a 30 s timeout, a 10 MiB body limit.
+
+mod auth;
+mod docs;
+mod error;
+mod extract;
+mod health;
+mod ledger;
+mod me;
+mod metrics;
+mod reference;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{Response, Uri};
+use axum::{middleware, BoxError, Extension, Router};
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+pub use auth::{Admins, Auditors, Authorized, ReferenceReaders, RoleSet};
+pub use docs::ApiDoc;
+pub use error::{ApiError, FieldError, Problem};
+pub use extract::{AppJson, AppPath, AppQuery, Csv};
+pub use metrics::Metrics;
 
 use crate::state::AppState;
 
-/// The router.
-pub fn router(state: AppState) -> axum::Router {
-    axum::Router::new().with_state(state)
+/// The largest request body accepted (413 beyond).
+pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// How long a request may take before it is answered 503 `timeout`.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The API: every route, the middleware stack, and a fresh set of metrics shared by the
+/// router's clones.
+pub fn router(state: AppState) -> Router {
+    let metrics = Arc::new(Metrics::default());
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(|res: &Response<Body>, latency: Duration, _: &Span| {
+                    let status = res.status().as_u16();
+                    let latency_ms = latency.as_secs_f64() * 1000.0;
+                    tracing::info!(status, latency_ms, "answered");
+                })
+                .on_failure(()),
+        )
+        .layer(middleware::from_fn_with_state(
+            metrics.clone(),
+            metrics::track,
+        ))
+        .layer(middleware::from_fn(error::finish_problems))
+        .layer(HandleErrorLayer::new(timed_out))
+        .timeout(REQUEST_TIMEOUT)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(DefaultBodyLimit::disable())
+        .layer(Extension(metrics));
+    Router::new()
+        .merge(health::router())
+        .merge(metrics::router())
+        .merge(docs::router())
+        .merge(ledger::router())
+        .merge(reference::router())
+        .merge(me::router())
+        .fallback(no_route)
+        .layer(layers)
+        .with_state(state)
 }
 
-/// Serve until `shutdown` resolves.
+/// Serve until `shutdown` resolves, then finish the requests in flight.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "listening");
+    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// The span of one request: route template, never the raw URI's query, never headers.
+fn request_span(req: &Request) -> Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str());
+    let request_id = req
+        .headers()
+        .get(error::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("http", method = %req.method(), route, request_id)
+}
+
+async fn no_route(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {}; /docs lists them", uri.path()))
+}
+
+async fn timed_out(err: BoxError) -> ApiError {
+    if err.is::<tower::timeout::error::Elapsed>() {
+        ApiError::Timeout(REQUEST_TIMEOUT)
+    } else {
+        ApiError::Internal(format!("middleware: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    #[tokio::test]
+    async fn elapsed_requests_become_timeout_problems() {
+        let e = timed_out(Box::new(tower::timeout::error::Elapsed::new())).await;
+        assert_eq!(e.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(e.code(), "timeout");
+    }
 }

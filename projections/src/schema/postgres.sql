@@ -34,3 +34,8 @@ CREATE TABLE IF NOT EXISTS reference_data_versions (
     global_sequence BIGINT  NOT NULL,
     PRIMARY KEY (kind, version)
 );
+
+CREATE TABLE IF NOT EXISTS jianxin_schema (
+    version    BIGINT PRIMARY KEY,
+    applied_at TEXT NOT NULL
+);

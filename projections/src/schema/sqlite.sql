@@ -30,3 +30,9 @@ CREATE TABLE IF NOT EXISTS reference_data_versions (
     global_sequence INTEGER NOT NULL,
     PRIMARY KEY (kind, version)
 );
+
+-- Which schema version is applied (the service skips DDL when current).
+CREATE TABLE IF NOT EXISTS jianxin_schema (
+    version    INTEGER PRIMARY KEY,
+    applied_at TEXT NOT NULL
+);
