@@ -129,6 +129,22 @@ mod tests {
         );
     }
 
+    /// The worked example of docs/LEDGER.md §4 (computed independently with Python's
+    /// hashlib): the code and the specification must agree byte for byte.
+    #[test]
+    fn golden_entry_and_leaf_hashes() {
+        let bytes = entry().canonical_bytes().unwrap_or_default();
+        assert_eq!(bytes.len(), 354);
+        assert_eq!(
+            hex::encode(LedgerEntry::chain_hash(&GENESIS_HASH, &bytes)),
+            "997bb59bfc456e9f88abbae6498b8a96b16f90606da9644f6e189911445ca208"
+        );
+        assert_eq!(
+            hex::encode(crate::integrity::leaf_hash(&bytes)),
+            "be7034d3b5e9b5130494b66a31bd9d64b491bbcfe5854a7b24b945fe4bace640"
+        );
+    }
+
     #[test]
     fn non_canonical_bytes_are_refused() {
         let bytes = entry().canonical_bytes().unwrap_or_default();
