@@ -42,7 +42,11 @@ pub const DEMO_USERS: [(Role, &str, &[&str]); 6] = [
     (Role::Inspector, "demo-inspector", &[]),
     (Role::CreditOfficer, "demo-credit", &[]),
     (Role::Supervisor, "demo-supervisor", &[]),
-    (Role::ExternalSystem, "demo-procurement-system", &["government_procurement"]),
+    (
+        Role::ExternalSystem,
+        "demo-procurement-system",
+        &["government_procurement"],
+    ),
 ];
 
 /// Seed the demo: reference data (recorded once; unchanged content appends nothing) and
@@ -50,16 +54,35 @@ pub const DEMO_USERS: [(Role, &str, &[&str]); 6] = [
 pub async fn seed(state: &AppState) -> Result<DemoSeed, OpError> {
     let seeder = Actor::new("demo-seed", Role::Admin);
     let mut appended = 0;
-    for (kind, text) in [(ReferenceKind::Calendar, CALENDAR_CSV), (ReferenceKind::Divisions, DIVISIONS_CSV)] {
-        let loaded = ops::load_reference(&state.log, state.clock.as_ref(), &seeder, kind, text, "demo").await?;
+    for (kind, text) in [
+        (ReferenceKind::Calendar, CALENDAR_CSV),
+        (ReferenceKind::Divisions, DIVISIONS_CSV),
+    ] {
+        let loaded = ops::load_reference(
+            &state.log,
+            state.clock.as_ref(),
+            &seeder,
+            kind,
+            text,
+            "demo",
+        )
+        .await?;
         appended += loaded.global_sequences.len();
     }
     let mut tokens = vec![];
     for (role, user, scopes) in DEMO_USERS {
         let scopes = scopes.iter().map(|s| s.to_string()).collect();
-        let issued = ops::issue_token(state, &seeder, user, role, scopes, Duration::days(365)).await?;
+        let issued =
+            ops::issue_token(state, &seeder, user, role, scopes, Duration::days(365)).await?;
         appended += 1;
-        tokens.push(DemoToken { role, user: user.to_string(), token: issued.token });
+        tokens.push(DemoToken {
+            role,
+            user: user.to_string(),
+            token: issued.token,
+        });
     }
-    Ok(DemoSeed { events_appended: appended, tokens })
+    Ok(DemoSeed {
+        events_appended: appended,
+        tokens,
+    })
 }

@@ -11,7 +11,9 @@ use jianxin_domain::integrity::NoteSigner;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
     /// No key file where one was expected.
-    #[error("no signing key at {path}: run `jianxin keygen --out {path}` (or set JIANXIN_KEY_FILE)")]
+    #[error(
+        "no signing key at {path}: run `jianxin keygen --out {path}` (or set JIANXIN_KEY_FILE)"
+    )]
     Missing {
         /// The path looked at.
         path: String,
@@ -33,7 +35,9 @@ pub enum KeyFileError {
         source: std::io::Error,
     },
     /// Refusing to overwrite an existing key.
-    #[error("{path} exists: refusing to overwrite a signing key (remove it yourself if you mean it)")]
+    #[error(
+        "{path} exists: refusing to overwrite a signing key (remove it yourself if you mean it)"
+    )]
     Exists {
         /// The file.
         path: String,

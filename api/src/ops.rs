@@ -82,7 +82,11 @@ pub async fn load_reference(
     let rows = match kind {
         ReferenceKind::Calendar => {
             WorkingCalendar::from_csv(&content)?;
-            content.lines().skip(1).filter(|l| !l.trim().is_empty()).count()
+            content
+                .lines()
+                .skip(1)
+                .filter(|l| !l.trim().is_empty())
+                .count()
         }
         ReferenceKind::Divisions => DivisionTable::from_csv(&content)?.len(),
     } as u32;
@@ -111,9 +115,8 @@ pub async fn load_reference(
             changed: !global_sequences.is_empty(),
             global_sequences,
         }),
-        Err(e @ ReferenceDataError::Empty { .. }) | Err(e @ ReferenceDataError::WrongKind { .. }) => {
-            Err(OpError::Refused(e.to_string()))
-        }
+        Err(e @ ReferenceDataError::Empty { .. })
+        | Err(e @ ReferenceDataError::WrongKind { .. }) => Err(OpError::Refused(e.to_string())),
     }
 }
 

@@ -68,12 +68,21 @@ pub fn issue(signer: &NoteSigner, claims: &Claims) -> Result<String, serde_json:
 }
 
 /// Check a token's signature and validity at `now`.
-pub fn verify(verifier: &NoteVerifier, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+pub fn verify(
+    verifier: &NoteVerifier,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Claims, TokenError> {
     let rest = token.strip_prefix(PREFIX).ok_or(TokenError::Malformed)?;
     let (body, sig) = rest.split_once('.').ok_or(TokenError::Malformed)?;
-    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Malformed)?;
-    verify_message(verifier, DOMAIN, body.as_bytes(), &sig).map_err(|_| TokenError::BadSignature)?;
-    let json = URL_SAFE_NO_PAD.decode(body).map_err(|_| TokenError::Malformed)?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(sig)
+        .map_err(|_| TokenError::Malformed)?;
+    verify_message(verifier, DOMAIN, body.as_bytes(), &sig)
+        .map_err(|_| TokenError::BadSignature)?;
+    let json = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| TokenError::Malformed)?;
     let claims: Claims = serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)?;
     let t = now.timestamp();
     if t >= claims.exp {
@@ -127,7 +136,13 @@ mod tests {
         let forged_body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap());
         let sig = token.rsplit('.').next().unwrap();
         let forged = format!("jx1.{forged_body}.{sig}");
-        assert_eq!(verify(&s.verifier(), &forged, now), Err(TokenError::BadSignature));
-        assert_eq!(verify(&s.verifier(), "Bearer x", now), Err(TokenError::Malformed));
+        assert_eq!(
+            verify(&s.verifier(), &forged, now),
+            Err(TokenError::BadSignature)
+        );
+        assert_eq!(
+            verify(&s.verifier(), "Bearer x", now),
+            Err(TokenError::Malformed)
+        );
     }
 }

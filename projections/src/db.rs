@@ -203,7 +203,9 @@ impl Database {
         let valid = !role.is_empty()
             && role.len() <= 63
             && role.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-            && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && role
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
             return Err(StoreError::Config(format!(
                 "role {role:?}: expected a lower-case identifier ([a-z_][a-z0-9_]*, at most 63 characters)"
@@ -223,7 +225,9 @@ impl Database {
             ));
         }
         for table in READ_MODEL_TABLES {
-            sql.push_str(&format!(" GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role};"));
+            sql.push_str(&format!(
+                " GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role};"
+            ));
         }
         pool.execute(sql.as_str()).await?;
         Ok(())
@@ -247,7 +251,9 @@ impl Database {
 }
 
 async fn current_schema(pool: &PgPool) -> Result<String, StoreError> {
-    let schema: String = sqlx::query_scalar("SELECT current_schema()").fetch_one(pool).await?;
+    let schema: String = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(pool)
+        .await?;
     // quote it as an identifier
     Ok(format!("\"{}\"", schema.replace('"', "\"\"")))
 }

@@ -86,7 +86,10 @@ impl EventLog {
             }));
         }
         let manager = AggregateManager::new(self.store::<A>().clone());
-        let state = manager.lock_and_load(aggregate_id).await?.unwrap_or_default();
+        let state = manager
+            .lock_and_load(aggregate_id)
+            .await?
+            .unwrap_or_default();
         match manager.handle_command(state, issued).await {
             Ok(Ok(state)) => Ok(Ok(Executed::Applied {
                 state,
@@ -125,7 +128,12 @@ impl EventLog {
         const SQL: &str = "SELECT global_sequence FROM ledger WHERE CAST(command_id AS TEXT) = $1 \
                            ORDER BY command_index";
         let rows = match &self.db {
-            Database::Sqlite(p) => sqlx::query(SQL).bind(command_id.to_string()).fetch_all(p).await?,
+            Database::Sqlite(p) => {
+                sqlx::query(SQL)
+                    .bind(command_id.to_string())
+                    .fetch_all(p)
+                    .await?
+            }
             Database::Postgres(p) => {
                 let rows = sqlx::query(
                     "SELECT global_sequence FROM ledger WHERE command_id = $1 ORDER BY command_index",

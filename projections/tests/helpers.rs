@@ -37,7 +37,12 @@ impl TestDb {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let location = DbLocation::Sqlite(dir.path().join("jianxin.db"));
                 let log = EventLog::open(&location).await.expect("open sqlite");
-                TestDb { log, location, pg: None, _dir: Some(dir) }
+                TestDb {
+                    log,
+                    location,
+                    pg: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let admin = pg_admin_url();
@@ -45,12 +50,19 @@ impl TestDb {
                 let pool = sqlx::PgPool::connect(&admin)
                     .await
                     .expect("PostgreSQL must be running: JIANXIN_TEST_PG");
-                pool.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create db");
+                pool.execute(format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create db");
                 pool.close().await;
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
                 let location = DbLocation::Postgres(format!("{base}/{name}"));
                 let log = EventLog::open(&location).await.expect("open postgres");
-                TestDb { log, location, pg: Some((admin, name)), _dir: None }
+                TestDb {
+                    log,
+                    location,
+                    pg: Some((admin, name)),
+                    _dir: None,
+                }
             }
         }
     }
@@ -92,7 +104,10 @@ impl TestDb {
 /// A command loading reference data of `kind` with `content`.
 pub fn load(kind: ReferenceKind, content: &str, command_id: Uuid) -> Issued<ReferenceDataCommand> {
     use sha2::Digest;
-    let now = Utc.with_ymd_and_hms(2026, 3, 2, 8, 30, 0).single().expect("time");
+    let now = Utc
+        .with_ymd_and_hms(2026, 3, 2, 8, 30, 0)
+        .single()
+        .expect("time");
     Issued {
         meta: CommandMeta::new(command_id, Actor::new("tester", Role::Admin), now),
         command: ReferenceDataCommand::Load(LoadReferenceData {

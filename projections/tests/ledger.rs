@@ -2,7 +2,7 @@
 //! sequence number, even after the append-only triggers were dropped; and any sequence of
 //! appends verifies.
 
-use jianxin_domain::integrity::{verify_consistency, verify_inclusion, hash_from_hex, leaf_hash};
+use jianxin_domain::integrity::{hash_from_hex, leaf_hash, verify_consistency, verify_inclusion};
 use jianxin_domain::reference_data::{ReferenceData, ReferenceKind};
 use jianxin_projections::ledger::{consistency, inclusion, verify, Expectation};
 use proptest::prelude::*;
@@ -14,10 +14,17 @@ use crate::on_both;
 /// Append `n` events, alternating the two reference kinds.
 async fn fill(db: &TestDb, n: usize) {
     for i in 0..n {
-        let kind = if i % 3 == 1 { ReferenceKind::Divisions } else { ReferenceKind::Calendar };
+        let kind = if i % 3 == 1 {
+            ReferenceKind::Divisions
+        } else {
+            ReferenceKind::Calendar
+        };
         let r = db
             .log
-            .execute::<ReferenceData, _>(kind.aggregate_id(), load(kind, &format!("row {i}"), Uuid::new_v4()))
+            .execute::<ReferenceData, _>(
+                kind.aggregate_id(),
+                load(kind, &format!("row {i}"), Uuid::new_v4()),
+            )
             .await;
         assert!(matches!(r, Ok(Ok(_))), "{r:?}");
     }
@@ -129,7 +136,12 @@ impl Mutation {
     }
 }
 
-async fn mutate_and_verify(backend: Backend, n: usize, k: usize, m: Mutation) -> Result<(), String> {
+async fn mutate_and_verify(
+    backend: Backend,
+    n: usize,
+    k: usize,
+    m: Mutation,
+) -> Result<(), String> {
     let db = TestDb::new(backend).await;
     fill(&db, n).await;
     let before = verify(db.log.database(), None).await.expect("db");
@@ -146,7 +158,9 @@ async fn mutate_and_verify(backend: Backend, n: usize, k: usize, m: Mutation) ->
     let after = verify(db.log.database(), None).await.expect("db");
     let result = match after {
         Err(f) if f.global_sequence == expected_at as u64 => Ok(()),
-        other => Err(format!("{m:?} at {k}/{n}: expected failure at {expected_at}, got {other:?}")),
+        other => Err(format!(
+            "{m:?} at {k}/{n}: expected failure at {expected_at}, got {other:?}"
+        )),
     };
     if result.is_ok() {
         db.finish().await;
@@ -154,43 +168,74 @@ async fn mutate_and_verify(backend: Backend, n: usize, k: usize, m: Mutation) ->
     result
 }
 
-on_both!(every_mutation_is_caught_at_its_sequence, |db: TestDb| async move {
-    let backend = if db.is_pg() { Backend::Postgres } else { Backend::Sqlite };
-    db.finish().await;
-    for m in ALL {
-        mutate_and_verify(backend, 4, 2, m).await.expect("caught");
-        mutate_and_verify(backend, 3, 3, m).await.expect("caught at the end");
+on_both!(
+    every_mutation_is_caught_at_its_sequence,
+    |db: TestDb| async move {
+        let backend = if db.is_pg() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        db.finish().await;
+        for m in ALL {
+            mutate_and_verify(backend, 4, 2, m).await.expect("caught");
+            mutate_and_verify(backend, 3, 3, m)
+                .await
+                .expect("caught at the end");
+        }
     }
-});
+);
 
-on_both!(proofs_verify_and_checkpoints_bind_history, |db: TestDb| async move {
-    fill(&db, 7).await;
-    let v = verify(db.log.database(), None).await.expect("db").expect("intact");
-    for seq in 1..=7u64 {
-        let p = inclusion(db.log.database(), seq, None).await.expect("proof");
-        let leaf = leaf_hash(p.entry.as_bytes());
-        assert_eq!(hash_from_hex(&p.leaf_hash), Some(leaf));
-        let hashes = p.inclusion.decode_hashes().expect("hex");
-        verify_inclusion(seq - 1, 7, &leaf, &hashes, &v.root).expect("included");
-    }
-    // a checkpoint at size 4, then more appends: the log extends it
-    let old = jianxin_projections::ledger::leaf_hashes(db.log.database(), Some(4)).await.expect("leaves");
-    let old_root = jianxin_domain::integrity::root_from_leaf_hashes(&old);
-    fill(&db, 2).await;
-    let now = verify(db.log.database(), Some(Expectation { tree_size: 4, root: old_root }))
+on_both!(
+    proofs_verify_and_checkpoints_bind_history,
+    |db: TestDb| async move {
+        fill(&db, 7).await;
+        let v = verify(db.log.database(), None)
+            .await
+            .expect("db")
+            .expect("intact");
+        for seq in 1..=7u64 {
+            let p = inclusion(db.log.database(), seq, None)
+                .await
+                .expect("proof");
+            let leaf = leaf_hash(p.entry.as_bytes());
+            assert_eq!(hash_from_hex(&p.leaf_hash), Some(leaf));
+            let hashes = p.inclusion.decode_hashes().expect("hex");
+            verify_inclusion(seq - 1, 7, &leaf, &hashes, &v.root).expect("included");
+        }
+        // a checkpoint at size 4, then more appends: the log extends it
+        let old = jianxin_projections::ledger::leaf_hashes(db.log.database(), Some(4))
+            .await
+            .expect("leaves");
+        let old_root = jianxin_domain::integrity::root_from_leaf_hashes(&old);
+        fill(&db, 2).await;
+        let now = verify(
+            db.log.database(),
+            Some(Expectation {
+                tree_size: 4,
+                root: old_root,
+            }),
+        )
         .await
         .expect("db")
         .expect("extends the checkpoint");
-    let c = consistency(db.log.database(), 4).await.expect("proof");
-    let hashes = c.decode_hashes().expect("hex");
-    verify_consistency(4, 9, &old_root, &now.root, &hashes).expect("consistent");
-    // a checkpoint with another root is refused
-    let forged = verify(db.log.database(), Some(Expectation { tree_size: 4, root: [7u8; 32] }))
+        let c = consistency(db.log.database(), 4).await.expect("proof");
+        let hashes = c.decode_hashes().expect("hex");
+        verify_consistency(4, 9, &old_root, &now.root, &hashes).expect("consistent");
+        // a checkpoint with another root is refused
+        let forged = verify(
+            db.log.database(),
+            Some(Expectation {
+                tree_size: 4,
+                root: [7u8; 32],
+            }),
+        )
         .await
         .expect("db");
-    assert!(forged.is_err());
-    db.finish().await;
-});
+        assert!(forged.is_err());
+        db.finish().await;
+    }
+);
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     (0..ALL.len()).prop_map(|i| ALL[i])

@@ -18,7 +18,13 @@ on_both!(append_load_and_verify, |db: TestDb| async move {
         .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a\nb", Uuid::new_v4()))
         .await
         .expect("store");
-    let Ok(Executed::Applied { state, global_sequences }) = r else { panic!("{r:?}") };
+    let Ok(Executed::Applied {
+        state,
+        global_sequences,
+    }) = r
+    else {
+        panic!("{r:?}")
+    };
     assert_eq!(state.version, 1);
     assert_eq!(global_sequences, vec![1]);
     let r = db
@@ -29,15 +35,30 @@ on_both!(append_load_and_verify, |db: TestDb| async move {
         )
         .await
         .expect("store");
-    assert!(matches!(r, Ok(Executed::Applied { ref global_sequences, .. }) if global_sequences == &vec![2]));
-    let loaded = db.log.load::<ReferenceData>(id).await.expect("load").expect("exists");
+    assert!(
+        matches!(r, Ok(Executed::Applied { ref global_sequences, .. }) if global_sequences == &vec![2])
+    );
+    let loaded = db
+        .log
+        .load::<ReferenceData>(id)
+        .await
+        .expect("load")
+        .expect("exists");
     assert_eq!(loaded.version, 1);
-    let v = verify(db.log.database(), None).await.expect("db").expect("intact");
+    let v = verify(db.log.database(), None)
+        .await
+        .expect("db")
+        .expect("intact");
     assert_eq!(v.events, 2);
     // the transactional read model saw both
-    let versions = ReferenceDataVersions::list(db.log.database(), None).await.expect("rm");
+    let versions = ReferenceDataVersions::list(db.log.database(), None)
+        .await
+        .expect("rm");
     assert_eq!(versions.len(), 2);
-    assert_eq!((versions[0].kind.as_str(), versions[0].global_sequence), ("calendar", 1));
+    assert_eq!(
+        (versions[0].kind.as_str(), versions[0].global_sequence),
+        ("calendar", 1)
+    );
     db.finish().await;
 });
 
@@ -54,89 +75,130 @@ on_both!(domain_refusal_appends_nothing, |db: TestDb| async move {
     db.finish().await;
 });
 
-on_both!(a_retried_command_is_not_applied_twice, |db: TestDb| async move {
-    let id = ReferenceKind::Calendar.aggregate_id();
-    let cmd = Uuid::new_v4();
-    let first = db.log.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", cmd)).await;
-    assert!(matches!(first, Ok(Ok(Executed::Applied { .. }))));
-    let again = db.log.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "other", cmd)).await;
-    assert!(matches!(again, Ok(Ok(Executed::AlreadyApplied { ref global_sequences })) if global_sequences == &vec![1]));
-    assert_eq!(db.count("reference_data_events").await, 1);
-    db.finish().await;
-});
+on_both!(
+    a_retried_command_is_not_applied_twice,
+    |db: TestDb| async move {
+        let id = ReferenceKind::Calendar.aggregate_id();
+        let cmd = Uuid::new_v4();
+        let first = db
+            .log
+            .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", cmd))
+            .await;
+        assert!(matches!(first, Ok(Ok(Executed::Applied { .. }))));
+        let again = db
+            .log
+            .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "other", cmd))
+            .await;
+        assert!(
+            matches!(again, Ok(Ok(Executed::AlreadyApplied { ref global_sequences })) if global_sequences == &vec![1])
+        );
+        assert_eq!(db.count("reference_data_events").await, 1);
+        db.finish().await;
+    }
+);
 
-on_both!(concurrent_writers_on_one_aggregate_get_one_conflict, |db: TestDb| async move {
-    let id = ReferenceKind::Calendar.aggregate_id();
-    let store = db.log.store::<ReferenceData>().clone();
-    let manager = AggregateManager::new(store);
-    // Two writers load the same state (no lock) and both decide.
-    let fresh = || esrs::AggregateState::with_id(id);
-    let a = manager.load(id).await.expect("load").unwrap_or_else(fresh);
-    let b = manager.load(id).await.expect("load").unwrap_or_else(fresh);
-    let (ra, rb) = tokio::join!(
-        manager.handle_command(a, load(ReferenceKind::Calendar, "one", Uuid::new_v4())),
-        manager.handle_command(b, load(ReferenceKind::Calendar, "two", Uuid::new_v4())),
-    );
-    let outcomes = [ra, rb];
-    let ok = outcomes.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
-    let conflicts = outcomes
-        .iter()
-        .filter(|r| matches!(r, Err(StoreError::Conflict { .. })))
-        .count();
-    assert_eq!((ok, conflicts), (1, 1), "{outcomes:?}");
-    assert_eq!(db.count("reference_data_events").await, 1);
-    assert_eq!(db.count("ledger").await, 1);
-    let v = verify(db.log.database(), None).await.expect("db").expect("intact");
-    assert_eq!(v.events, 1);
-    db.finish().await;
-});
+on_both!(
+    concurrent_writers_on_one_aggregate_get_one_conflict,
+    |db: TestDb| async move {
+        let id = ReferenceKind::Calendar.aggregate_id();
+        let store = db.log.store::<ReferenceData>().clone();
+        let manager = AggregateManager::new(store);
+        // Two writers load the same state (no lock) and both decide.
+        let fresh = || esrs::AggregateState::with_id(id);
+        let a = manager.load(id).await.expect("load").unwrap_or_else(fresh);
+        let b = manager.load(id).await.expect("load").unwrap_or_else(fresh);
+        let (ra, rb) = tokio::join!(
+            manager.handle_command(a, load(ReferenceKind::Calendar, "one", Uuid::new_v4())),
+            manager.handle_command(b, load(ReferenceKind::Calendar, "two", Uuid::new_v4())),
+        );
+        let outcomes = [ra, rb];
+        let ok = outcomes.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+        let conflicts = outcomes
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Conflict { .. })))
+            .count();
+        assert_eq!((ok, conflicts), (1, 1), "{outcomes:?}");
+        assert_eq!(db.count("reference_data_events").await, 1);
+        assert_eq!(db.count("ledger").await, 1);
+        let v = verify(db.log.database(), None)
+            .await
+            .expect("db")
+            .expect("intact");
+        assert_eq!(v.events, 1);
+        db.finish().await;
+    }
+);
 
-on_both!(many_concurrent_commands_lose_nothing, |db: TestDb| async move {
-    // 8 writers, each its own aggregate kind alternating, 5 commands each, through the
-    // locking path: every accepted event is in the log exactly once, in a gap-free order.
-    let mut tasks = vec![];
-    for w in 0..8u32 {
-        let log = db.log.clone();
-        tasks.push(tokio::spawn(async move {
-            let kind = if w % 2 == 0 { ReferenceKind::Calendar } else { ReferenceKind::Divisions };
-            let mut applied = 0;
-            for i in 0..5u32 {
-                let content = format!("w{w}-{i}");
-                loop {
-                    let r = log
-                        .execute::<ReferenceData, _>(kind.aggregate_id(), load(kind, &content, Uuid::new_v4()))
-                        .await;
-                    match r {
-                        Ok(Ok(_)) => { applied += 1; break; }
-                        Err(StoreError::Conflict { .. }) => continue,
-                        other => panic!("{other:?}"),
+on_both!(
+    many_concurrent_commands_lose_nothing,
+    |db: TestDb| async move {
+        // 8 writers, each its own aggregate kind alternating, 5 commands each, through the
+        // locking path: every accepted event is in the log exactly once, in a gap-free order.
+        let mut tasks = vec![];
+        for w in 0..8u32 {
+            let log = db.log.clone();
+            tasks.push(tokio::spawn(async move {
+                let kind = if w % 2 == 0 {
+                    ReferenceKind::Calendar
+                } else {
+                    ReferenceKind::Divisions
+                };
+                let mut applied = 0;
+                for i in 0..5u32 {
+                    let content = format!("w{w}-{i}");
+                    loop {
+                        let r = log
+                            .execute::<ReferenceData, _>(
+                                kind.aggregate_id(),
+                                load(kind, &content, Uuid::new_v4()),
+                            )
+                            .await;
+                        match r {
+                            Ok(Ok(_)) => {
+                                applied += 1;
+                                break;
+                            }
+                            Err(StoreError::Conflict { .. }) => continue,
+                            other => panic!("{other:?}"),
+                        }
                     }
                 }
-            }
-            applied
-        }));
+                applied
+            }));
+        }
+        let mut total = 0;
+        for t in tasks {
+            total += t.await.expect("task");
+        }
+        assert_eq!(total, 40);
+        assert_eq!(db.count("reference_data_events").await, 40);
+        let v = verify(db.log.database(), None)
+            .await
+            .expect("db")
+            .expect("intact");
+        assert_eq!(v.events, 40);
+        db.finish().await;
     }
-    let mut total = 0;
-    for t in tasks {
-        total += t.await.expect("task");
-    }
-    assert_eq!(total, 40);
-    assert_eq!(db.count("reference_data_events").await, 40);
-    let v = verify(db.log.database(), None).await.expect("db").expect("intact");
-    assert_eq!(v.events, 40);
-    db.finish().await;
-});
+);
 
 on_both!(a_failed_persist_leaves_nothing, |db: TestDb| async move {
     // Make the read model fail inside the transaction: events and ledger must roll back.
     if db.is_pg() {
-        db.exec("CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+        db.exec(
+            "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
                  IF NEW.source = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$; \
                  CREATE TRIGGER boom BEFORE INSERT ON reference_data_versions \
-                 FOR EACH ROW EXECUTE FUNCTION boom();").await.expect("trigger");
+                 FOR EACH ROW EXECUTE FUNCTION boom();",
+        )
+        .await
+        .expect("trigger");
     } else {
-        db.exec("CREATE TRIGGER boom BEFORE INSERT ON reference_data_versions \
-                 WHEN NEW.source = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;").await.expect("trigger");
+        db.exec(
+            "CREATE TRIGGER boom BEFORE INSERT ON reference_data_versions \
+                 WHEN NEW.source = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+        )
+        .await
+        .expect("trigger");
     }
     let id = ReferenceKind::Calendar.aggregate_id();
     let mut cmd = load(ReferenceKind::Calendar, "a", Uuid::new_v4());
@@ -148,32 +210,43 @@ on_both!(a_failed_persist_leaves_nothing, |db: TestDb| async move {
     assert_eq!(db.count("ledger").await, 0);
     assert_eq!(db.count("reference_data_versions").await, 0);
     // and the log still works afterwards
-    let ok = db.log.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "b", Uuid::new_v4())).await;
+    let ok = db
+        .log
+        .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "b", Uuid::new_v4()))
+        .await;
     assert!(matches!(ok, Ok(Ok(Executed::Applied { .. }))));
     db.finish().await;
 });
 
-on_both!(delete_is_refused_by_store_and_database, |db: TestDb| async move {
-    let id = ReferenceKind::Calendar.aggregate_id();
-    let _ = db.log.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", Uuid::new_v4())).await;
+on_both!(
+    delete_is_refused_by_store_and_database,
+    |db: TestDb| async move {
+        let id = ReferenceKind::Calendar.aggregate_id();
+        let _ = db
+            .log
+            .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", Uuid::new_v4()))
+            .await;
+        // The one call of `delete` in the code base: proving it is refused.
+    #[allow(clippy::disallowed_methods)]
     let r = db.log.store::<ReferenceData>().delete(id).await;
-    assert!(matches!(r, Err(StoreError::Refused(_))));
-    for sql in [
-        "DELETE FROM reference_data_events",
-        "UPDATE reference_data_events SET sequence_number = 7",
-        "DELETE FROM ledger",
-        "UPDATE ledger SET command_index = 9",
-    ] {
-        let e = db.exec(sql).await.expect_err(sql);
-        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+        assert!(matches!(r, Err(StoreError::Refused(_))));
+        for sql in [
+            "DELETE FROM reference_data_events",
+            "UPDATE reference_data_events SET sequence_number = 7",
+            "DELETE FROM ledger",
+            "UPDATE ledger SET command_index = 9",
+        ] {
+            let e = db.exec(sql).await.expect_err(sql);
+            assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+        }
+        if db.is_pg() {
+            assert!(db.exec("TRUNCATE ledger").await.is_err());
+        }
+        assert_eq!(db.count("reference_data_events").await, 1);
+        assert_eq!(db.count("ledger").await, 1);
+        db.finish().await;
     }
-    if db.is_pg() {
-        assert!(db.exec("TRUNCATE ledger").await.is_err());
-    }
-    assert_eq!(db.count("reference_data_events").await, 1);
-    assert_eq!(db.count("ledger").await, 1);
-    db.finish().await;
-});
+);
 
 /// On PostgreSQL the service runs as a role holding only INSERT and SELECT on the event
 /// and ledger tables: even with the triggers gone it cannot rewrite history.
@@ -182,23 +255,44 @@ async fn postgres_service_role_holds_only_insert_and_select() {
     use jianxin_projections::{DbLocation, EventLog};
     let db = TestDb::new(crate::helpers::Backend::Postgres).await;
     let role = format!("jx_svc_{}", &Uuid::new_v4().simple().to_string()[..12]);
-    db.exec(&format!("CREATE ROLE {role} LOGIN PASSWORD 'svc-pw'")).await.expect("role");
-    db.log.database().grant_service_role(&role).await.expect("grant");
-    assert!(db.log.database().grant_service_role("bad; DROP TABLE ledger").await.is_err());
-    let DbLocation::Postgres(url) = &db.location else { panic!("pg") };
-    let host_and_db = url.split_once('@').map(|(_, h)| h).expect("url");
-    let svc = EventLog::open(&DbLocation::Postgres(format!("postgres://{role}:svc-pw@{host_and_db}")))
+    db.exec(&format!("CREATE ROLE {role} LOGIN PASSWORD 'svc-pw'"))
         .await
-        .expect("the service role opens the log without DDL rights");
+        .expect("role");
+    db.log
+        .database()
+        .grant_service_role(&role)
+        .await
+        .expect("grant");
+    assert!(db
+        .log
+        .database()
+        .grant_service_role("bad; DROP TABLE ledger")
+        .await
+        .is_err());
+    let DbLocation::Postgres(url) = &db.location else {
+        panic!("pg")
+    };
+    let host_and_db = url.split_once('@').map(|(_, h)| h).expect("url");
+    let svc = EventLog::open(&DbLocation::Postgres(format!(
+        "postgres://{role}:svc-pw@{host_and_db}"
+    )))
+    .await
+    .expect("the service role opens the log without DDL rights");
     let id = ReferenceKind::Calendar.aggregate_id();
-    let r = svc.execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", Uuid::new_v4())).await;
+    let r = svc
+        .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", Uuid::new_v4()))
+        .await;
     assert!(matches!(r, Ok(Ok(Executed::Applied { .. }))), "{r:?}");
     // the owner drops the triggers; the service still cannot change or remove a fact
-    db.exec("DROP TRIGGER ledger_append_only ON ledger; \
-             DROP TRIGGER reference_data_events_append_only ON reference_data_events")
-        .await
-        .expect("drop triggers");
-    let Database::Postgres(pool) = svc.database() else { panic!("pg") };
+    db.exec(
+        "DROP TRIGGER ledger_append_only ON ledger; \
+             DROP TRIGGER reference_data_events_append_only ON reference_data_events",
+    )
+    .await
+    .expect("drop triggers");
+    let Database::Postgres(pool) = svc.database() else {
+        panic!("pg")
+    };
     for sql in [
         "UPDATE ledger SET command_index = 1",
         "DELETE FROM ledger",
@@ -212,6 +306,11 @@ async fn postgres_service_role_holds_only_insert_and_select() {
     assert_eq!(db.count("ledger").await, 1);
     svc.database().close().await;
     db.finish().await;
-    let admin = sqlx::PgPool::connect(&crate::helpers::pg_admin_url()).await.expect("admin");
-    sqlx::query(&format!("DROP ROLE {role}")).execute(&admin).await.expect("drop role");
+    let admin = sqlx::PgPool::connect(&crate::helpers::pg_admin_url())
+        .await
+        .expect("admin");
+    sqlx::query(&format!("DROP ROLE {role}"))
+        .execute(&admin)
+        .await
+        .expect("drop role");
 }

@@ -56,11 +56,22 @@ impl Deployment {
         let admin = std::env::var("JIANXIN_TEST_PG")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let name = format!("jx_cli_{}", Uuid::new_v4().simple());
-        let pool = sqlx::PgPool::connect(&admin).await.expect("PostgreSQL must run (JIANXIN_TEST_PG)");
-        pool.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create db");
+        let pool = sqlx::PgPool::connect(&admin)
+            .await
+            .expect("PostgreSQL must run (JIANXIN_TEST_PG)");
+        pool.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create db");
         pool.close().await;
-        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-        Deployment { dir, db: format!("{base}/{name}"), pg: Some((admin, name)) }
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or(admin.clone());
+        Deployment {
+            dir,
+            db: format!("{base}/{name}"),
+            pg: Some((admin, name)),
+        }
     }
 
     pub fn is_pg(&self) -> bool {

@@ -11,160 +11,288 @@ fn seeded(d: &Deployment) -> usize {
     v["events_appended"].as_u64().expect("count") as usize
 }
 
-cli_on_both!(demo_seed_then_log_verify_is_ok, |d: Deployment| async move {
-    let n = seeded(&d);
-    assert!(n >= 8, "{n}");
-    let r = d.run(&["log", "verify"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.starts_with(&format!("ok {n} events, root ")), "{}", r.stdout);
-    let root = r.stdout.trim().rsplit(' ').next().expect("root");
-    assert_eq!(root.len(), 64);
-    let r = d.run(&["log", "show", "--format", "json", "--limit", "3"]);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
-    assert_eq!(v.as_array().map(|a| a.len()), Some(3));
-    assert_eq!(v[0]["global_sequence"], 1);
-    assert_eq!(v[0]["payload"]["actor"]["user"], "demo-seed");
-    d.finish().await;
-});
+cli_on_both!(
+    demo_seed_then_log_verify_is_ok,
+    |d: Deployment| async move {
+        let n = seeded(&d);
+        assert!(n >= 8, "{n}");
+        let r = d.run(&["log", "verify"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stdout.starts_with(&format!("ok {n} events, root ")),
+            "{}",
+            r.stdout
+        );
+        let root = r.stdout.trim().rsplit(' ').next().expect("root");
+        assert_eq!(root.len(), 64);
+        let r = d.run(&["log", "show", "--format", "json", "--limit", "3"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+        assert_eq!(v.as_array().map(|a| a.len()), Some(3));
+        assert_eq!(v[0]["global_sequence"], 1);
+        assert_eq!(v[0]["payload"]["actor"]["user"], "demo-seed");
+        d.finish().await;
+    }
+);
 
-cli_on_both!(tampering_exits_3_naming_the_sequence, |d: Deployment| async move {
-    seeded(&d);
-    d.drop_triggers().await;
-    // change one byte of the second event's payload
-    let sql = if d.is_pg() {
-        "UPDATE reference_data_events SET payload = jsonb_set(payload, '{data,rows}', '3221') \
+cli_on_both!(
+    tampering_exits_3_naming_the_sequence,
+    |d: Deployment| async move {
+        seeded(&d);
+        d.drop_triggers().await;
+        // change one byte of the second event's payload
+        let sql = if d.is_pg() {
+            "UPDATE reference_data_events SET payload = jsonb_set(payload, '{data,rows}', '3221') \
          WHERE id = (SELECT event_id FROM ledger WHERE global_sequence = 2)"
-    } else {
-        "UPDATE reference_data_events SET payload = replace(payload, '\"rows\":3220', '\"rows\":3221') \
+        } else {
+            "UPDATE reference_data_events SET payload = replace(payload, '\"rows\":3220', '\"rows\":3221') \
          WHERE id = (SELECT event_id FROM ledger WHERE global_sequence = 2)"
-    };
-    d.sql(sql).await;
-    let r = d.run(&["log", "verify"]);
-    assert_eq!(r.code, 3, "{} {}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("global sequence 2"), "{}", r.stderr);
-    assert!(r.stderr.contains("payload"), "{}", r.stderr);
-    let r = d.run(&["log", "verify", "--format", "json"]);
-    let e: serde_json::Value = serde_json::from_str(r.stderr.trim()).expect("json error");
-    assert_eq!(e["code"], "integrity");
-    assert_eq!(e["location"], "global_sequence 2");
-    d.finish().await;
-});
+        };
+        d.sql(sql).await;
+        let r = d.run(&["log", "verify"]);
+        assert_eq!(r.code, 3, "{} {}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("global sequence 2"), "{}", r.stderr);
+        assert!(r.stderr.contains("payload"), "{}", r.stderr);
+        let r = d.run(&["log", "verify", "--format", "json"]);
+        let e: serde_json::Value = serde_json::from_str(r.stderr.trim()).expect("json error");
+        assert_eq!(e["code"], "integrity");
+        assert_eq!(e["location"], "global_sequence 2");
+        d.finish().await;
+    }
+);
 
-cli_on_both!(removed_and_swapped_rows_exit_3, |d: Deployment| async move {
-    seeded(&d);
-    d.drop_triggers().await;
-    d.sql("DELETE FROM ledger WHERE global_sequence = 5").await;
-    let r = d.run(&["log", "verify"]);
-    assert_eq!(r.code, 3);
-    assert!(r.stderr.contains("global sequence 5"), "{}", r.stderr);
-    d.finish().await;
-});
+cli_on_both!(
+    removed_and_swapped_rows_exit_3,
+    |d: Deployment| async move {
+        seeded(&d);
+        d.drop_triggers().await;
+        d.sql("DELETE FROM ledger WHERE global_sequence = 5").await;
+        let r = d.run(&["log", "verify"]);
+        assert_eq!(r.code, 3);
+        assert!(r.stderr.contains("global sequence 5"), "{}", r.stderr);
+        d.finish().await;
+    }
+);
 
-cli_on_both!(checkpoints_and_proofs_work_without_a_database, |d: Deployment| async move {
-    seeded(&d);
-    let cp = d.run(&["log", "checkpoint"]);
-    assert_eq!(cp.code, 0, "{}", cp.stderr);
-    std::fs::write(d.path("old.cp"), &cp.stdout).expect("write");
-    let size: u64 = cp.stdout.lines().nth(1).and_then(|l| l.parse().ok()).expect("size");
-    // more events; the log still extends the old checkpoint
-    assert_eq!(d.run(&["token", "issue", "--role", "inspector", "--user", "i9"]).code, 0);
-    let r = d.run(&["log", "verify", "--checkpoint", "old.cp"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let cp = d.run(&["log", "checkpoint"]);
-    std::fs::write(d.path("new.cp"), &cp.stdout).expect("write");
-    let proof = d.run(&["log", "prove", "3"]);
-    assert_eq!(proof.code, 0, "{}", proof.stderr);
-    std::fs::write(d.path("p.json"), &proof.stdout).expect("write");
-    // outsiders: no database and no key file, only the published verifier key
-    let vkey = d.run(&["log", "key"]);
-    assert_eq!(vkey.code, 0, "{}", vkey.stderr);
-    let vkey = vkey.stdout.trim().to_string();
-    assert!(!vkey.starts_with("PRIVATE"), "{vkey}");
-    let no_db = |args: &[&str]| {
-        let mut all = vec!["--db", "postgres://127.0.0.1:1/none", "--key-file", "/nonexistent", "log", "verify-proof", "--verifier-key", &vkey];
-        all.extend_from_slice(args);
-        d.run(&all)
-    };
-    let r = no_db(&["--checkpoint", "new.cp", "--proof", "p.json"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.starts_with("ok event "), "{}", r.stdout);
-    // the entry as a separate file
-    let entry: serde_json::Value = serde_json::from_str(&proof.stdout).expect("json");
-    std::fs::write(d.path("e.bin"), entry["entry"].as_str().expect("entry")).expect("write");
-    let r = no_db(&["--checkpoint", "new.cp", "--proof", "p.json", "--event", "e.bin"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    std::fs::write(d.path("e2.bin"), entry["entry"].as_str().expect("entry").replace("demo-seed", "demo-seeD"))
+cli_on_both!(
+    checkpoints_and_proofs_work_without_a_database,
+    |d: Deployment| async move {
+        seeded(&d);
+        let cp = d.run(&["log", "checkpoint"]);
+        assert_eq!(cp.code, 0, "{}", cp.stderr);
+        std::fs::write(d.path("old.cp"), &cp.stdout).expect("write");
+        let size: u64 = cp
+            .stdout
+            .lines()
+            .nth(1)
+            .and_then(|l| l.parse().ok())
+            .expect("size");
+        // more events; the log still extends the old checkpoint
+        assert_eq!(
+            d.run(&["token", "issue", "--role", "inspector", "--user", "i9"])
+                .code,
+            0
+        );
+        let r = d.run(&["log", "verify", "--checkpoint", "old.cp"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let cp = d.run(&["log", "checkpoint"]);
+        std::fs::write(d.path("new.cp"), &cp.stdout).expect("write");
+        let proof = d.run(&["log", "prove", "3"]);
+        assert_eq!(proof.code, 0, "{}", proof.stderr);
+        std::fs::write(d.path("p.json"), &proof.stdout).expect("write");
+        // outsiders: no database and no key file, only the published verifier key
+        let vkey = d.run(&["log", "key"]);
+        assert_eq!(vkey.code, 0, "{}", vkey.stderr);
+        let vkey = vkey.stdout.trim().to_string();
+        assert!(!vkey.starts_with("PRIVATE"), "{vkey}");
+        let no_db = |args: &[&str]| {
+            let mut all = vec![
+                "--db",
+                "postgres://127.0.0.1:1/none",
+                "--key-file",
+                "/nonexistent",
+                "log",
+                "verify-proof",
+                "--verifier-key",
+                &vkey,
+            ];
+            all.extend_from_slice(args);
+            d.run(&all)
+        };
+        let r = no_db(&["--checkpoint", "new.cp", "--proof", "p.json"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.starts_with("ok event "), "{}", r.stdout);
+        // the entry as a separate file
+        let entry: serde_json::Value = serde_json::from_str(&proof.stdout).expect("json");
+        std::fs::write(d.path("e.bin"), entry["entry"].as_str().expect("entry")).expect("write");
+        let r = no_db(&[
+            "--checkpoint",
+            "new.cp",
+            "--proof",
+            "p.json",
+            "--event",
+            "e.bin",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        std::fs::write(
+            d.path("e2.bin"),
+            entry["entry"]
+                .as_str()
+                .expect("entry")
+                .replace("demo-seed", "demo-seeD"),
+        )
         .expect("write");
-    let r = no_db(&["--checkpoint", "new.cp", "--proof", "p.json", "--event", "e2.bin"]);
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    // a forged checkpoint (root changed) fails to open
-    let root_line = cp.stdout.lines().nth(2).expect("root line");
-    let forged = cp.stdout.replacen(root_line, &format!("{}=", "A".repeat(43)), 1);
-    std::fs::write(d.path("forged.cp"), forged).expect("write");
-    let r = no_db(&["--checkpoint", "forged.cp", "--proof", "p.json"]);
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    // a checkpoint checked with another log's key is refused
-    assert_eq!(d.run(&["keygen", "--out", "other.key", "--name", "other.example/log"]).code, 0);
-    let other = d.run(&["--key-file", "other.key", "log", "key"]).stdout.trim().to_string();
-    let r = d.run(&["log", "verify-proof", "--verifier-key", &other, "--checkpoint", "new.cp", "--proof", "p.json"]);
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    // consistency from the old checkpoint to the new one
-    let c = d.run(&["log", "consistency", &size.to_string()]);
-    assert_eq!(c.code, 0, "{}", c.stderr);
-    std::fs::write(d.path("c.json"), &c.stdout).expect("write");
-    let r = no_db(&["--checkpoint", "new.cp", "--old-checkpoint", "old.cp", "--proof", "c.json"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    d.finish().await;
-});
+        let r = no_db(&[
+            "--checkpoint",
+            "new.cp",
+            "--proof",
+            "p.json",
+            "--event",
+            "e2.bin",
+        ]);
+        assert_eq!(r.code, 3, "{}", r.stderr);
+        // a forged checkpoint (root changed) fails to open
+        let root_line = cp.stdout.lines().nth(2).expect("root line");
+        let forged = cp
+            .stdout
+            .replacen(root_line, &format!("{}=", "A".repeat(43)), 1);
+        std::fs::write(d.path("forged.cp"), forged).expect("write");
+        let r = no_db(&["--checkpoint", "forged.cp", "--proof", "p.json"]);
+        assert_eq!(r.code, 3, "{}", r.stderr);
+        // a checkpoint checked with another log's key is refused
+        assert_eq!(
+            d.run(&[
+                "keygen",
+                "--out",
+                "other.key",
+                "--name",
+                "other.example/log"
+            ])
+            .code,
+            0
+        );
+        let other = d
+            .run(&["--key-file", "other.key", "log", "key"])
+            .stdout
+            .trim()
+            .to_string();
+        let r = d.run(&[
+            "log",
+            "verify-proof",
+            "--verifier-key",
+            &other,
+            "--checkpoint",
+            "new.cp",
+            "--proof",
+            "p.json",
+        ]);
+        assert_eq!(r.code, 3, "{}", r.stderr);
+        // consistency from the old checkpoint to the new one
+        let c = d.run(&["log", "consistency", &size.to_string()]);
+        assert_eq!(c.code, 0, "{}", c.stderr);
+        std::fs::write(d.path("c.json"), &c.stdout).expect("write");
+        let r = no_db(&[
+            "--checkpoint",
+            "new.cp",
+            "--old-checkpoint",
+            "old.cp",
+            "--proof",
+            "c.json",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        d.finish().await;
+    }
+);
 
-cli_on_both!(a_rewritten_history_fails_against_an_old_checkpoint, |d: Deployment| async move {
-    seeded(&d);
-    let cp = d.run(&["log", "checkpoint"]);
-    std::fs::write(d.path("cp"), &cp.stdout).expect("write");
-    // someone with database access removes the last event and its ledger entry: the
-    // chain alone still verifies, the checkpoint does not
-    d.drop_triggers().await;
-    d.sql("DELETE FROM access_grant_events WHERE id = (SELECT event_id FROM ledger WHERE global_sequence = (SELECT MAX(global_sequence) FROM ledger))").await;
-    d.sql("DELETE FROM ledger WHERE global_sequence = (SELECT MAX(global_sequence) FROM ledger)").await;
-    assert_eq!(d.run(&["log", "verify"]).code, 0);
-    let r = d.run(&["log", "verify", "--checkpoint", "cp"]);
-    assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.contains("fewer than the checkpoint"), "{}", r.stderr);
-    d.finish().await;
-});
+cli_on_both!(
+    a_rewritten_history_fails_against_an_old_checkpoint,
+    |d: Deployment| async move {
+        seeded(&d);
+        let cp = d.run(&["log", "checkpoint"]);
+        std::fs::write(d.path("cp"), &cp.stdout).expect("write");
+        // someone with database access removes the last event and its ledger entry: the
+        // chain alone still verifies, the checkpoint does not
+        d.drop_triggers().await;
+        d.sql("DELETE FROM access_grant_events WHERE id = (SELECT event_id FROM ledger WHERE global_sequence = (SELECT MAX(global_sequence) FROM ledger))").await;
+        d.sql(
+            "DELETE FROM ledger WHERE global_sequence = (SELECT MAX(global_sequence) FROM ledger)",
+        )
+        .await;
+        assert_eq!(d.run(&["log", "verify"]).code, 0);
+        let r = d.run(&["log", "verify", "--checkpoint", "cp"]);
+        assert_eq!(r.code, 3, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("fewer than the checkpoint"),
+            "{}",
+            r.stderr
+        );
+        d.finish().await;
+    }
+);
 
-cli_on_both!(bad_reference_data_changes_nothing, |d: Deployment| async move {
-    seeded(&d);
-    let before = d.run(&["log", "verify"]).stdout;
-    std::fs::write(d.path("bad.csv"), "date,kind,holiday_zh,holiday_en\n2024-02-30,holiday_off,春节,Spring\n")
+cli_on_both!(
+    bad_reference_data_changes_nothing,
+    |d: Deployment| async move {
+        seeded(&d);
+        let before = d.run(&["log", "verify"]).stdout;
+        std::fs::write(
+            d.path("bad.csv"),
+            "date,kind,holiday_zh,holiday_en\n2024-02-30,holiday_off,春节,Spring\n",
+        )
         .expect("write");
-    let r = d.run(&["reference", "load", "calendar", "bad.csv", "--format", "json"]);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    let e: serde_json::Value = serde_json::from_str(r.stderr.trim()).expect("json error");
-    assert_eq!(e["code"], "invalid_reference_data");
-    assert!(e["location"].as_str().unwrap_or("").contains("line 2"), "{e}");
-    assert_eq!(d.run(&["log", "verify"]).stdout, before);
-    // the same content as loaded: unchanged, nothing appended
-    std::fs::write(d.path("cal.csv"), jianxin_api::demo::CALENDAR_CSV).expect("write");
-    let r = d.run(&["reference", "load", "calendar", "cal.csv"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.starts_with("unchanged calendar"), "{}", r.stdout);
-    assert_eq!(d.run(&["log", "verify"]).stdout, before);
-    // a new version is recorded, names its operator, and is used by the calendar command
-    let changed = jianxin_api::demo::CALENDAR_CSV.replace("2024-02-18,adjusted_workday", "2024-02-24,adjusted_workday");
-    std::fs::write(d.path("cal2.csv"), changed).expect("write");
-    let r = d.run(&["reference", "load", "calendar", "cal2.csv", "--format", "json"]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let r = d.run(&["reference", "list", "--format", "json"]);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
-    let last_calendar = v.as_array().and_then(|a| a.iter().filter(|x| x["kind"] == "calendar").last().cloned());
-    assert_eq!(last_calendar.as_ref().map(|x| x["version"].clone()), Some(serde_json::json!(2)));
-    assert_eq!(last_calendar.map(|x| x["actor_user"].clone()), Some(serde_json::json!("e2e-operator")));
-    // 02-09 (Fri) works; 2024-02-18 no longer does in the new version, so the 2nd is 02-19
-    let r = d.run(&["calendar", "add-working-days", "2024-02-08", "2"]);
-    assert_eq!(r.stdout.trim(), "2024-02-19", "{}", r.stderr);
-    d.finish().await;
-});
+        let r = d.run(&[
+            "reference",
+            "load",
+            "calendar",
+            "bad.csv",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let e: serde_json::Value = serde_json::from_str(r.stderr.trim()).expect("json error");
+        assert_eq!(e["code"], "invalid_reference_data");
+        assert!(
+            e["location"].as_str().unwrap_or("").contains("line 2"),
+            "{e}"
+        );
+        assert_eq!(d.run(&["log", "verify"]).stdout, before);
+        // the same content as loaded: unchanged, nothing appended
+        std::fs::write(d.path("cal.csv"), jianxin_api::demo::CALENDAR_CSV).expect("write");
+        let r = d.run(&["reference", "load", "calendar", "cal.csv"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.starts_with("unchanged calendar"), "{}", r.stdout);
+        assert_eq!(d.run(&["log", "verify"]).stdout, before);
+        // a new version is recorded, names its operator, and is used by the calendar command
+        let changed = jianxin_api::demo::CALENDAR_CSV
+            .replace("2024-02-18,adjusted_workday", "2024-02-24,adjusted_workday");
+        std::fs::write(d.path("cal2.csv"), changed).expect("write");
+        let r = d.run(&[
+            "reference",
+            "load",
+            "calendar",
+            "cal2.csv",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = d.run(&["reference", "list", "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+        let last_calendar = v
+            .as_array()
+            .and_then(|a| a.iter().filter(|x| x["kind"] == "calendar").last().cloned());
+        assert_eq!(
+            last_calendar.as_ref().map(|x| x["version"].clone()),
+            Some(serde_json::json!(2))
+        );
+        assert_eq!(
+            last_calendar.map(|x| x["actor_user"].clone()),
+            Some(serde_json::json!("e2e-operator"))
+        );
+        // 02-09 (Fri) works; 2024-02-18 no longer does in the new version, so the 2nd is 02-19
+        let r = d.run(&["calendar", "add-working-days", "2024-02-08", "2"]);
+        assert_eq!(r.stdout.trim(), "2024-02-19", "{}", r.stderr);
+        d.finish().await;
+    }
+);
 
 #[test]
 fn check_uscc_contract() {
@@ -181,7 +309,11 @@ fn check_uscc_contract() {
     assert_eq!((r.code, r.stdout.trim()), (0, "91350100M000100Y43"));
     let r = run(&["check", "uscc", "91350100M000100Y44"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("position 18") && r.stderr.contains("expected '3'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("position 18") && r.stderr.contains("expected '3'"),
+        "{}",
+        r.stderr
+    );
     let r = run(&["check", "uscc", "91350100M0O0100Y43"]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("position 11"), "{}", r.stderr);
@@ -200,5 +332,14 @@ fn check_uscc_contract() {
     // usage errors exit 2; an unreachable database exits 4
     assert_eq!(run(&["log", "frobnicate"]).code, 2);
     assert_eq!(run(&["--db", "mysql://x/y", "log", "verify"]).code, 2);
-    assert_eq!(run(&["--db", "postgres://postgres@127.0.0.1:1/none", "log", "verify"]).code, 4);
+    assert_eq!(
+        run(&[
+            "--db",
+            "postgres://postgres@127.0.0.1:1/none",
+            "log",
+            "verify"
+        ])
+        .code,
+        4
+    );
 }

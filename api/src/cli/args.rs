@@ -14,10 +14,21 @@ use crate::settings::{Settings, DEFAULT_ORIGIN};
 #[command(name = "jianxin", version, about)]
 pub struct Cli {
     /// The event log: a SQLite file path or `sqlite:` URL, or a `postgres://` URL.
-    #[arg(long, global = true, env = "JIANXIN_DB", default_value = "./jianxin.db", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "JIANXIN_DB",
+        default_value = "./jianxin.db",
+        hide_env_values = true
+    )]
     pub db: String,
     /// The deployment's Ed25519 signer key file (checkpoints, tokens).
-    #[arg(long, global = true, env = "JIANXIN_KEY_FILE", default_value = "./jianxin.key")]
+    #[arg(
+        long,
+        global = true,
+        env = "JIANXIN_KEY_FILE",
+        default_value = "./jianxin.key"
+    )]
     pub key_file: PathBuf,
     /// The log's origin line in signed checkpoints.
     #[arg(long, global = true, env = "JIANXIN_ORIGIN", default_value = DEFAULT_ORIGIN)]
@@ -255,8 +266,14 @@ impl Cli {
             None => None,
             Some(s) => Some(parse_now(s)?),
         };
-        Settings::resolve(&self.db, self.key_file.clone(), self.origin.clone(), now, self.actor.clone())
-            .map_err(|e| CliError::Usage(e.to_string()))
+        Settings::resolve(
+            &self.db,
+            self.key_file.clone(),
+            self.origin.clone(),
+            now,
+            self.actor.clone(),
+        )
+        .map_err(|e| CliError::Usage(e.to_string()))
     }
 }
 
@@ -264,7 +281,10 @@ fn parse_now(s: &str) -> Result<DateTime<Utc>, CliError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
-    if let Some(t) = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)) {
+    if let Some(t) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+    {
         return Ok(t.and_utc());
     }
     Err(CliError::Usage(format!(

@@ -58,13 +58,19 @@ impl CliError {
     /// Where, when known.
     pub fn location(&self) -> Option<&str> {
         match self {
-            CliError::Invalid { location, .. } | CliError::Integrity { location, .. } => location.as_deref(),
+            CliError::Invalid { location, .. } | CliError::Integrity { location, .. } => {
+                location.as_deref()
+            }
             _ => None,
         }
     }
 
     /// An invalid-input error.
-    pub fn invalid(code: &'static str, message: impl Into<String>, location: Option<String>) -> Self {
+    pub fn invalid(
+        code: &'static str,
+        message: impl Into<String>,
+        location: Option<String>,
+    ) -> Self {
         CliError::Invalid {
             code,
             message: message.into(),
@@ -77,7 +83,9 @@ impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Config(m) => CliError::Usage(m),
-            StoreError::Conflict { .. } | StoreError::Refused(_) => CliError::invalid("refused", e.to_string(), None),
+            StoreError::Conflict { .. } | StoreError::Refused(_) => {
+                CliError::invalid("refused", e.to_string(), None)
+            }
             other => CliError::Infra(other.to_string()),
         }
     }
@@ -86,7 +94,9 @@ impl From<StoreError> for CliError {
 impl From<OpError> for CliError {
     fn from(e: OpError) -> Self {
         match e {
-            OpError::Invalid { message, location } => CliError::invalid("invalid_input", message, location),
+            OpError::Invalid { message, location } => {
+                CliError::invalid("invalid_input", message, location)
+            }
             OpError::Refused(m) => CliError::invalid("refused", m, None),
             OpError::Store(s) => s.into(),
         }

@@ -4,9 +4,12 @@ use std::path::Path;
 
 use jianxin_domain::event_log::LedgerEntry;
 use jianxin_domain::integrity::{
-    hash_from_hex, hash_to_hex, leaf_hash, open_checkpoint, Checkpoint, ConsistencyProof, NoteVerifier,
+    hash_from_hex, hash_to_hex, leaf_hash, open_checkpoint, Checkpoint, ConsistencyProof,
+    NoteVerifier,
 };
-use jianxin_projections::ledger::{self, read::ledger_rows, EventProof, Expectation, ProofRequestError};
+use jianxin_projections::ledger::{
+    self, read::ledger_rows, EventProof, Expectation, ProofRequestError,
+};
 use jianxin_projections::EventLog;
 use serde_json::json;
 
@@ -19,13 +22,19 @@ use crate::settings::Settings;
 /// Run a `log` subcommand.
 pub async fn run(settings: &Settings, format: Format, cmd: LogCommand) -> Result<(), CliError> {
     match cmd {
-        LogCommand::Verify { checkpoint, verifier_key } => {
+        LogCommand::Verify {
+            checkpoint,
+            verifier_key,
+        } => {
             let expectation = match &checkpoint {
                 None => None,
                 Some(path) => {
                     let verifier = verifier(settings, verifier_key.as_deref())?;
                     let cp = read_checkpoint(path, &verifier, &settings.origin)?;
-                    Some(Expectation { tree_size: cp.tree_size, root: cp.root })
+                    Some(Expectation {
+                        tree_size: cp.tree_size,
+                        root: cp.root,
+                    })
                 }
             };
             let log = EventLog::open(&settings.db).await?;
@@ -36,7 +45,8 @@ pub async fn run(settings: &Settings, format: Format, cmd: LogCommand) -> Result
                     let value = json!({"ok": true, "events": v.events, "root": hash_to_hex(&v.root),
                         "checkpoint_size": expectation.map(|e| e.tree_size)});
                     print(format, &value, || {
-                        let mut s = format!("ok {} events, root {}", v.events, hash_to_hex(&v.root));
+                        let mut s =
+                            format!("ok {} events, root {}", v.events, hash_to_hex(&v.root));
                         if let Some(e) = expectation {
                             s.push_str(&format!("\nextends checkpoint of {} events", e.tree_size));
                         }
@@ -53,43 +63,71 @@ pub async fn run(settings: &Settings, format: Format, cmd: LogCommand) -> Result
         LogCommand::Checkpoint => {
             let signer = keys::load(&settings.key_file)?;
             let log = EventLog::open(&settings.db).await?;
-            let (cp, note) =
-                ledger::current_checkpoint(log.database(), &signer, &settings.origin, settings.clock.now()).await?;
+            let (cp, note) = ledger::current_checkpoint(
+                log.database(),
+                &signer,
+                &settings.origin,
+                settings.clock.now(),
+            )
+            .await?;
             let value = json!({"origin": cp.origin, "tree_size": cp.tree_size,
                 "root": hash_to_hex(&cp.root), "time": cp.time.to_rfc3339(), "note": note});
             print(format, &value, || note.clone());
             Ok(())
         }
         LogCommand::Key => {
-            let vkey = keys::load(&settings.key_file)?.verifier().to_verifier_key_string();
+            let vkey = keys::load(&settings.key_file)?
+                .verifier()
+                .to_verifier_key_string();
             print(format, &json!({"verifier_key": vkey}), || vkey.clone());
             Ok(())
         }
         LogCommand::Prove { seq, tree_size } => {
             let log = EventLog::open(&settings.db).await?;
-            let proof = ledger::inclusion(log.database(), seq, tree_size).await.map_err(proof_error)?;
+            let proof = ledger::inclusion(log.database(), seq, tree_size)
+                .await
+                .map_err(proof_error)?;
             // A proof is data for other tools: always JSON.
             print(Format::Json, &proof, String::new);
             Ok(())
         }
         LogCommand::Consistency { old_size } => {
             let log = EventLog::open(&settings.db).await?;
-            let proof = ledger::consistency(log.database(), old_size).await.map_err(proof_error)?;
+            let proof = ledger::consistency(log.database(), old_size)
+                .await
+                .map_err(proof_error)?;
             print(Format::Json, &proof, String::new);
             Ok(())
         }
-        LogCommand::VerifyProof { checkpoint, proof, event, old_checkpoint, verifier_key } => {
+        LogCommand::VerifyProof {
+            checkpoint,
+            proof,
+            event,
+            old_checkpoint,
+            verifier_key,
+        } => {
             let verifier = verifier(settings, verifier_key.as_deref())?;
-            let message = verify_proof(&verifier, &checkpoint, &proof, event.as_deref(), old_checkpoint.as_deref())?;
-            print(format, &json!({"ok": true, "message": message}), || format!("ok {message}"));
+            let message = verify_proof(
+                &verifier,
+                &checkpoint,
+                &proof,
+                event.as_deref(),
+                old_checkpoint.as_deref(),
+            )?;
+            print(format, &json!({"ok": true, "message": message}), || {
+                format!("ok {message}")
+            });
             Ok(())
         }
         LogCommand::Show { from, limit } => {
             if limit == 0 || limit > 10_000 {
-                return Err(CliError::Usage(format!("--limit {limit}: expected 1..=10000")));
+                return Err(CliError::Usage(format!(
+                    "--limit {limit}: expected 1..=10000"
+                )));
             }
             let log = EventLog::open(&settings.db).await?;
-            let rows = ledger_rows(log.database(), from.saturating_sub(1) as i64, limit as i64).await?;
+            let rows =
+                ledger_rows(log.database(), from.saturating_sub(1) as i64, limit as i64).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
                 let entry = LedgerEntry::decode(&r.canonical).map_err(|e| CliError::Integrity {
@@ -104,7 +142,10 @@ pub async fn run(settings: &Settings, format: Format, cmd: LogCommand) -> Result
                     let p = &e.payload;
                     s.push_str(&format!(
                         "{}\t{}/{}#{}\t{}\t{}:{}\t{}\n",
-                        e.global_sequence, e.aggregate_type, e.aggregate_id, e.aggregate_sequence,
+                        e.global_sequence,
+                        e.aggregate_type,
+                        e.aggregate_id,
+                        e.aggregate_sequence,
                         p["event_type"].as_str().unwrap_or("?"),
                         p["actor"]["role"].as_str().unwrap_or("?"),
                         p["actor"]["user"].as_str().unwrap_or("?"),
@@ -134,13 +175,18 @@ fn verifier(settings: &Settings, arg: Option<&str>) -> Result<NoteVerifier, CliE
                     .map_err(|e| CliError::Usage(format!("--verifier-key @{path}: {e}")))?,
                 None => s.to_string(),
             };
-            NoteVerifier::parse(text.trim()).map_err(|e| CliError::Usage(format!("--verifier-key: {e}")))
+            NoteVerifier::parse(text.trim())
+                .map_err(|e| CliError::Usage(format!("--verifier-key: {e}")))
         }
         None => Ok(keys::load(&settings.key_file)?.verifier()),
     }
 }
 
-fn read_checkpoint(path: &Path, verifier: &NoteVerifier, origin: &str) -> Result<Checkpoint, CliError> {
+fn read_checkpoint(
+    path: &Path,
+    verifier: &NoteVerifier,
+    origin: &str,
+) -> Result<Checkpoint, CliError> {
     let note = std::fs::read_to_string(path)
         .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
     let cp = open_checkpoint(&note, verifier).map_err(|e| CliError::Integrity {
@@ -157,7 +203,10 @@ fn read_checkpoint(path: &Path, verifier: &NoteVerifier, origin: &str) -> Result
 }
 
 fn integrity(path: &Path, message: impl Into<String>) -> CliError {
-    CliError::Integrity { message: message.into(), location: Some(path.display().to_string()) }
+    CliError::Integrity {
+        message: message.into(),
+        location: Some(path.display().to_string()),
+    }
 }
 
 /// Check an inclusion or consistency proof against signed checkpoints; no database.
@@ -176,22 +225,38 @@ fn verify_proof(
         .map_err(|e| CliError::Usage(format!("{}: {e}", proof_path.display())))?;
     if let Ok(p) = serde_json::from_str::<EventProof>(&text) {
         let entry = match event {
-            Some(path) => std::fs::read(path).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
+            Some(path) => std::fs::read(path)
+                .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
             None => p.entry.clone().into_bytes(),
         };
         let leaf = leaf_hash(&entry);
         if hash_from_hex(&p.leaf_hash) != Some(leaf) {
-            return Err(integrity(event.unwrap_or(proof_path), "the event's leaf hash differs from the proof's"));
+            return Err(integrity(
+                event.unwrap_or(proof_path),
+                "the event's leaf hash differs from the proof's",
+            ));
         }
-        let decoded = LedgerEntry::decode(&entry)
-            .map_err(|e| integrity(event.unwrap_or(proof_path), format!("event is not a ledger entry: {e}")))?;
-        if decoded.global_sequence != p.global_sequence || p.inclusion.leaf_index + 1 != p.global_sequence {
-            return Err(integrity(proof_path, "the proof's position differs from the event's global sequence"));
+        let decoded = LedgerEntry::decode(&entry).map_err(|e| {
+            integrity(
+                event.unwrap_or(proof_path),
+                format!("event is not a ledger entry: {e}"),
+            )
+        })?;
+        if decoded.global_sequence != p.global_sequence
+            || p.inclusion.leaf_index + 1 != p.global_sequence
+        {
+            return Err(integrity(
+                proof_path,
+                "the proof's position differs from the event's global sequence",
+            ));
         }
         if p.inclusion.tree_size != cp.tree_size {
             return Err(integrity(
                 proof_path,
-                format!("proof is for a tree of {}, the checkpoint has {}", p.inclusion.tree_size, cp.tree_size),
+                format!(
+                    "proof is for a tree of {}, the checkpoint has {}",
+                    p.inclusion.tree_size, cp.tree_size
+                ),
             ));
         }
         p.inclusion
@@ -199,23 +264,34 @@ fn verify_proof(
             .map_err(|e| integrity(proof_path, format!("inclusion proof fails: {e}")))?;
         return Ok(format!(
             "event {} is entry {} of the log of {} entries signed at {}",
-            decoded.event_id, p.global_sequence, cp.tree_size, cp.time.to_rfc3339()
+            decoded.event_id,
+            p.global_sequence,
+            cp.tree_size,
+            cp.time.to_rfc3339()
         ));
     }
     if let Ok(p) = serde_json::from_str::<ConsistencyProof>(&text) {
         let Some(old_path) = old_checkpoint else {
-            return Err(CliError::Usage("a consistency proof needs --old-checkpoint".into()));
+            return Err(CliError::Usage(
+                "a consistency proof needs --old-checkpoint".into(),
+            ));
         };
         let old_note = std::fs::read_to_string(old_path)
             .map_err(|e| CliError::Usage(format!("{}: {e}", old_path.display())))?;
         let old = open_checkpoint(&old_note, verifier)
             .map_err(|e| integrity(old_path, format!("checkpoint does not open: {e}")))?;
         if p.old_size != old.tree_size || p.new_size != cp.tree_size {
-            return Err(integrity(proof_path, "proof sizes differ from the checkpoints' sizes"));
+            return Err(integrity(
+                proof_path,
+                "proof sizes differ from the checkpoints' sizes",
+            ));
         }
         p.verify(&old.root, &cp.root)
             .map_err(|e| integrity(proof_path, format!("consistency proof fails: {e}")))?;
-        return Ok(format!("the log of {} entries extends the log of {} entries", cp.tree_size, old.tree_size));
+        return Ok(format!(
+            "the log of {} entries extends the log of {} entries",
+            cp.tree_size, old.tree_size
+        ));
     }
     Err(CliError::invalid(
         "invalid_proof",

@@ -8,7 +8,10 @@ use jianxin_projections::read_models::ReferenceDataVersions;
 use jianxin_projections::{DbLocation, EventLog};
 use serde_json::json;
 
-use super::args::{CalendarCommand, CheckCommand, DbCommand, KeygenArgs, ReferenceCommand, ReferenceKindArg, TokenCommand};
+use super::args::{
+    CalendarCommand, CheckCommand, DbCommand, KeygenArgs, ReferenceCommand, ReferenceKindArg,
+    TokenCommand,
+};
 use super::output::print;
 use super::{CliError, Format};
 use crate::settings::Settings;
@@ -21,12 +24,14 @@ pub fn check(format: Format, cmd: CheckCommand) -> Result<(), CliError> {
     match Uscc::parse(&code) {
         Ok(uscc) => {
             let warning = uscc.organisation_code_warning();
-            print(format, &json!({"valid": true, "uscc": uscc.as_str(), "warning": warning}), || {
-                match &warning {
+            print(
+                format,
+                &json!({"valid": true, "uscc": uscc.as_str(), "warning": warning}),
+                || match &warning {
                     Some(w) => format!("{}\nwarning: {w}", uscc.as_str()),
                     None => uscc.as_str().to_string(),
-                }
-            });
+                },
+            );
             Ok(())
         }
         Err(e) => Err(CliError::invalid(
@@ -39,7 +44,11 @@ pub fn check(format: Format, cmd: CheckCommand) -> Result<(), CliError> {
 
 /// `jianxin calendar …` on the calendar in force (the latest loaded version, else the
 /// shipped default). A SQLite file that does not exist is not created for this.
-pub async fn calendar(settings: &Settings, format: Format, cmd: CalendarCommand) -> Result<(), CliError> {
+pub async fn calendar(
+    settings: &Settings,
+    format: Format,
+    cmd: CalendarCommand,
+) -> Result<(), CliError> {
     let exists = match &settings.db {
         DbLocation::Sqlite(path) => path.exists(),
         DbLocation::Postgres(_) => true,
@@ -58,22 +67,30 @@ pub async fn calendar(settings: &Settings, format: Format, cmd: CalendarCommand)
     match cmd {
         CalendarCommand::AddWorkingDays { date, n } => {
             let d = cal.add_working_days(date, n).map_err(out_of_range)?;
-            print(format, &json!({"date": d.to_string(), "from": date.to_string(), "working_days": n}), || {
-                d.to_string()
-            });
+            print(
+                format,
+                &json!({"date": d.to_string(), "from": date.to_string(), "working_days": n}),
+                || d.to_string(),
+            );
         }
         CalendarCommand::WorkingDaysBetween { start, end } => {
             let n = cal.working_days_between(start, end).map_err(out_of_range)?;
-            print(format, &json!({"start": start.to_string(), "end": end.to_string(), "working_days": n}), || {
-                n.to_string()
-            });
+            print(
+                format,
+                &json!({"start": start.to_string(), "end": end.to_string(), "working_days": n}),
+                || n.to_string(),
+            );
         }
     }
     Ok(())
 }
 
 /// `jianxin reference load|list`.
-pub async fn reference(settings: &Settings, format: Format, cmd: ReferenceCommand) -> Result<(), CliError> {
+pub async fn reference(
+    settings: &Settings,
+    format: Format,
+    cmd: ReferenceCommand,
+) -> Result<(), CliError> {
     let log = EventLog::open(&settings.db).await?;
     let result = match cmd {
         ReferenceCommand::Load { kind, file } => {
@@ -81,21 +98,41 @@ pub async fn reference(settings: &Settings, format: Format, cmd: ReferenceComman
                 ReferenceKindArg::Calendar => ReferenceKind::Calendar,
                 ReferenceKindArg::Divisions => ReferenceKind::Divisions,
             };
-            let bytes = std::fs::read(&file)
-                .map_err(|e| CliError::invalid("unreadable_file", format!("{}: {e}", file.display()), None))?;
+            let bytes = std::fs::read(&file).map_err(|e| {
+                CliError::invalid("unreadable_file", format!("{}: {e}", file.display()), None)
+            })?;
             let text = String::from_utf8(bytes).map_err(|e| {
                 CliError::invalid(
                     "invalid_encoding",
-                    format!("{}: not UTF-8 (byte {})", file.display(), e.utf8_error().valid_up_to()),
+                    format!(
+                        "{}: not UTF-8 (byte {})",
+                        file.display(),
+                        e.utf8_error().valid_up_to()
+                    ),
                     Some(file.display().to_string()),
                 )
             })?;
-            let source = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            match ops::load_reference(&log, settings.clock.as_ref(), &settings.operator, kind, &text, &source).await {
+            let source = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            match ops::load_reference(
+                &log,
+                settings.clock.as_ref(),
+                &settings.operator,
+                kind,
+                &text,
+                &source,
+            )
+            .await
+            {
                 Ok(loaded) => {
                     print(format, &loaded, || {
                         if loaded.changed {
-                            format!("loaded {} ({} rows), digest {}", loaded.kind, loaded.rows, loaded.digest)
+                            format!(
+                                "loaded {} ({} rows), digest {}",
+                                loaded.kind, loaded.rows, loaded.digest
+                            )
                         } else {
                             format!("unchanged {} (digest {})", loaded.kind, loaded.digest)
                         }
@@ -138,25 +175,46 @@ pub fn keygen(settings: &Settings, format: Format, args: KeygenArgs) -> Result<(
     let name = args.name.unwrap_or_else(|| settings.origin.clone());
     let signer = keys::generate(&path, &name)?;
     let vkey = signer.verifier().to_verifier_key_string();
-    print(format, &json!({"key_file": path.display().to_string(), "verifier_key": vkey}), || {
-        format!("wrote {}\nverifier key: {vkey}", path.display())
-    });
+    print(
+        format,
+        &json!({"key_file": path.display().to_string(), "verifier_key": vkey}),
+        || format!("wrote {}\nverifier key: {vkey}", path.display()),
+    );
     Ok(())
 }
 
 /// `jianxin token issue`.
 pub async fn token(settings: &Settings, format: Format, cmd: TokenCommand) -> Result<(), CliError> {
-    let TokenCommand::Issue { role, user, scopes, ttl_days } = cmd;
-    let role: Role = role.parse().map_err(|e: jianxin_domain::event_log::RoleParseError| {
-        CliError::invalid("invalid_role", e.to_string(), Some("--role".into()))
-    })?;
+    let TokenCommand::Issue {
+        role,
+        user,
+        scopes,
+        ttl_days,
+    } = cmd;
+    let role: Role = role
+        .parse()
+        .map_err(|e: jianxin_domain::event_log::RoleParseError| {
+            CliError::invalid("invalid_role", e.to_string(), Some("--role".into()))
+        })?;
     if ttl_days == 0 || ttl_days > 3660 {
-        return Err(CliError::invalid("invalid_ttl", format!("--ttl-days {ttl_days}: expected 1..=3660"), None));
+        return Err(CliError::invalid(
+            "invalid_ttl",
+            format!("--ttl-days {ttl_days}: expected 1..=3660"),
+            None,
+        ));
     }
     let signer = keys::load(&settings.key_file)?;
     let log = EventLog::open(&settings.db).await?;
     let state = AppState::new(log, signer, settings.clock.clone(), &settings.origin);
-    let issued = ops::issue_token(&state, &settings.operator, &user, role, scopes, Duration::days(ttl_days.into())).await;
+    let issued = ops::issue_token(
+        &state,
+        &settings.operator,
+        &user,
+        role,
+        scopes,
+        Duration::days(ttl_days.into()),
+    )
+    .await;
     state.log.database().close().await;
     let issued = issued?;
     print(format, &issued, || issued.token.clone());
@@ -169,13 +227,17 @@ pub async fn db(settings: &Settings, format: Format, cmd: DbCommand) -> Result<(
     let result = match cmd {
         DbCommand::Migrate => log.database().apply_schema().await.map(|_| {
             let v = jianxin_projections::db::SCHEMA_VERSION;
-            print(format, &json!({"schema_version": v}), || format!("schema version {v} applied"));
-        }),
-        DbCommand::GrantServiceRole { role } => log.database().grant_service_role(&role).await.map(|_| {
-            print(format, &json!({"role": role, "granted": true}), || {
-                format!("{role} may now run the service: INSERT and SELECT only on the log")
+            print(format, &json!({"schema_version": v}), || {
+                format!("schema version {v} applied")
             });
         }),
+        DbCommand::GrantServiceRole { role } => {
+            log.database().grant_service_role(&role).await.map(|_| {
+                print(format, &json!({"role": role, "granted": true}), || {
+                    format!("{role} may now run the service: INSERT and SELECT only on the log")
+                });
+            })
+        }
     };
     log.database().close().await;
     Ok(result?)

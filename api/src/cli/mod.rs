@@ -29,10 +29,16 @@ pub fn main() -> ExitCode {
         }
     };
     let format = cli.format;
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
-            output::error(format, &CliError::Infra(format!("cannot start the runtime: {e}")));
+            output::error(
+                format,
+                &CliError::Infra(format!("cannot start the runtime: {e}")),
+            );
             return ExitCode::from(4);
         }
     };

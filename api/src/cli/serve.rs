@@ -13,7 +13,9 @@ use crate::{demo, http, keys};
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if std::env::var("JIANXIN_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().try_init()
     } else {
@@ -28,18 +30,30 @@ async fn open(settings: &Settings, create_key: bool) -> Result<AppState, CliErro
         keys::load(&settings.key_file)?
     };
     let log = EventLog::open(&settings.db).await?;
-    Ok(AppState::new(log, signer, settings.clock.clone(), &settings.origin))
+    Ok(AppState::new(
+        log,
+        signer,
+        settings.clock.clone(),
+        &settings.origin,
+    ))
 }
 
 fn print_seed(format: Format, base: Option<&str>, seed: &demo::DemoSeed) {
     print(format, seed, || {
         let mut s = format!("demo seeded: {} events appended\n", seed.events_appended);
         if let Some(base) = base {
-            s.push_str(&format!("open {base}/docs (API) — public: {base}/v1/log/checkpoint\n"));
+            s.push_str(&format!(
+                "open {base}/docs (API) — public: {base}/v1/log/checkpoint\n"
+            ));
         }
         s.push_str("demo tokens (Authorization: Bearer <token>):\n");
         for t in &seed.tokens {
-            s.push_str(&format!("  {:<16} {:<24} {}\n", t.role.as_str(), t.user, t.token));
+            s.push_str(&format!(
+                "  {:<16} {:<24} {}\n",
+                t.role.as_str(),
+                t.user,
+                t.token
+            ));
         }
         s
     });

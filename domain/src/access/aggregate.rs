@@ -41,7 +41,10 @@ impl esrs::Aggregate for AccessGrant {
     type Event = Recorded<AccessEvent>;
     type Error = AccessError;
 
-    fn handle_command(state: &Self::State, issued: Self::Command) -> Result<Vec<Self::Event>, Self::Error> {
+    fn handle_command(
+        state: &Self::State,
+        issued: Self::Command,
+    ) -> Result<Vec<Self::Event>, Self::Error> {
         let AccessCommand::Issue(cmd) = issued.command;
         if state.issued {
             return Err(AccessError::AlreadyIssued);
@@ -52,7 +55,10 @@ impl esrs::Aggregate for AccessGrant {
         if cmd.role == Role::ExternalSystem && cmd.scopes.is_empty() {
             return Err(AccessError::ExternalSystemUnscoped);
         }
-        if cmd.user.is_empty() || cmd.user.chars().count() > 128 || cmd.user.chars().any(char::is_control) {
+        if cmd.user.is_empty()
+            || cmd.user.chars().count() > 128
+            || cmd.user.chars().any(char::is_control)
+        {
             return Err(AccessError::BadUser);
         }
         if cmd.expires_at <= issued.meta.issued_at {
@@ -62,7 +68,9 @@ impl esrs::Aggregate for AccessGrant {
             user: cmd.user,
             role: cmd.role,
             scopes: cmd.scopes,
-            expires_at: cmd.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            expires_at: cmd
+                .expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         };
         Ok(issued.meta.stamp(vec![event]))
     }

@@ -8,7 +8,10 @@ use super::*;
 use crate::event_log::{Actor, CommandMeta, Issued, Role};
 
 fn issue(role: Role, scopes: &[&str], user: &str, days: i64) -> Issued<AccessCommand> {
-    let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default();
+    let now = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
     Issued {
         meta: CommandMeta::new(Uuid::nil(), Actor::new("root", Role::Admin), now),
         command: AccessCommand::Issue(IssueToken {
@@ -22,7 +25,10 @@ fn issue(role: Role, scopes: &[&str], user: &str, days: i64) -> Issued<AccessCom
 
 #[test]
 fn a_grant_is_recorded_with_its_issuer() {
-    let events = AccessGrant::handle_command(&AccessGrantState::default(), issue(Role::Inspector, &[], "li", 30));
+    let events = AccessGrant::handle_command(
+        &AccessGrantState::default(),
+        issue(Role::Inspector, &[], "li", 30),
+    );
     let events = events.unwrap_or_default();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.user, "root");
@@ -31,10 +37,25 @@ fn a_grant_is_recorded_with_its_issuer() {
 #[test]
 fn bad_grants_are_refused() {
     let s = AccessGrantState::default();
-    assert_eq!(AccessGrant::handle_command(&s, issue(Role::Public, &[], "x", 1)).err(), Some(AccessError::RoleNotGrantable(Role::Public)));
-    assert_eq!(AccessGrant::handle_command(&s, issue(Role::ExternalSystem, &[], "x", 1)).err(), Some(AccessError::ExternalSystemUnscoped));
-    assert_eq!(AccessGrant::handle_command(&s, issue(Role::Admin, &[], "", 1)).err(), Some(AccessError::BadUser));
-    assert_eq!(AccessGrant::handle_command(&s, issue(Role::Admin, &[], "x", 0)).err(), Some(AccessError::ExpiryNotAfterIssue));
+    assert_eq!(
+        AccessGrant::handle_command(&s, issue(Role::Public, &[], "x", 1)).err(),
+        Some(AccessError::RoleNotGrantable(Role::Public))
+    );
+    assert_eq!(
+        AccessGrant::handle_command(&s, issue(Role::ExternalSystem, &[], "x", 1)).err(),
+        Some(AccessError::ExternalSystemUnscoped)
+    );
+    assert_eq!(
+        AccessGrant::handle_command(&s, issue(Role::Admin, &[], "", 1)).err(),
+        Some(AccessError::BadUser)
+    );
+    assert_eq!(
+        AccessGrant::handle_command(&s, issue(Role::Admin, &[], "x", 0)).err(),
+        Some(AccessError::ExpiryNotAfterIssue)
+    );
     let issued = AccessGrantState { issued: true };
-    assert_eq!(AccessGrant::handle_command(&issued, issue(Role::Admin, &[], "x", 1)).err(), Some(AccessError::AlreadyIssued));
+    assert_eq!(
+        AccessGrant::handle_command(&issued, issue(Role::Admin, &[], "x", 1)).err(),
+        Some(AccessError::AlreadyIssued)
+    );
 }

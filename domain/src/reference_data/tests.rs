@@ -8,7 +8,10 @@ use super::*;
 use crate::event_log::{Actor, CommandMeta, Issued, Role};
 
 fn load(kind: ReferenceKind, digest: &str, rows: u32) -> Issued<ReferenceDataCommand> {
-    let now = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().unwrap_or_default();
+    let now = Utc
+        .with_ymd_and_hms(2026, 1, 5, 9, 0, 0)
+        .single()
+        .unwrap_or_default();
     Issued {
         meta: CommandMeta::new(Uuid::from_u128(9), Actor::new("ops", Role::Admin), now),
         command: ReferenceDataCommand::Load(LoadReferenceData {
@@ -29,7 +32,8 @@ fn given(events: Vec<<ReferenceData as Aggregate>::Event>) -> ReferenceDataState
 
 #[test]
 fn first_load_is_version_one_and_names_its_actor() {
-    let events = ReferenceData::handle_command(&given(vec![]), load(ReferenceKind::Calendar, "aa", 3));
+    let events =
+        ReferenceData::handle_command(&given(vec![]), load(ReferenceKind::Calendar, "aa", 3));
     let events = events.unwrap_or_default();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.user, "ops");
@@ -41,8 +45,9 @@ fn first_load_is_version_one_and_names_its_actor() {
 
 #[test]
 fn the_same_digest_again_records_nothing_and_a_new_one_is_the_next_version() {
-    let first = ReferenceData::handle_command(&given(vec![]), load(ReferenceKind::Calendar, "aa", 3))
-        .unwrap_or_default();
+    let first =
+        ReferenceData::handle_command(&given(vec![]), load(ReferenceKind::Calendar, "aa", 3))
+            .unwrap_or_default();
     let state = given(first);
     let again = ReferenceData::handle_command(&state, load(ReferenceKind::Calendar, "aa", 3));
     assert_eq!(again.map(|e| e.len()), Ok(0));

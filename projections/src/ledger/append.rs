@@ -16,12 +16,24 @@ use crate::StoreError;
 /// aggregate locks) serialising ledger appends on PostgreSQL.
 pub const PG_LEDGER_LOCK: (i32, i32) = (0x6a78_6c67, 1);
 
+/// A ledger row about to be written.
+pub(crate) struct NextEntry {
+    /// The entry.
+    pub entry: LedgerEntry,
+    /// Its canonical bytes.
+    pub canonical: Vec<u8>,
+    /// The previous entry's hash.
+    pub prev_hash: [u8; 32],
+    /// This entry's hash.
+    pub hash: [u8; 32],
+}
+
 /// The ledger entry of `event`, placed after `prev` (global sequence, entry hash).
 pub(crate) fn next_entry<E: Envelope>(
     prev: Option<(i64, Vec<u8>)>,
     aggregate_type: &str,
     event: &StoreEvent<E>,
-) -> Result<(LedgerEntry, Vec<u8>, [u8; 32], [u8; 32]), StoreError> {
+) -> Result<NextEntry, StoreError> {
     let (prev_seq, prev_hash) = match prev {
         Some((seq, hash)) => {
             let hash: [u8; 32] = hash.as_slice().try_into().map_err(|_| {
@@ -43,10 +55,16 @@ pub(crate) fn next_entry<E: Envelope>(
     };
     let canonical = entry.canonical_bytes()?;
     let hash = LedgerEntry::chain_hash(&prev_hash, &canonical);
-    Ok((entry, canonical, prev_hash, hash))
+    Ok(NextEntry {
+        entry,
+        canonical,
+        prev_hash,
+        hash,
+    })
 }
 
-const INSERT: &str = "INSERT INTO ledger (global_sequence, event_id, aggregate_type, aggregate_id, \
+const INSERT: &str =
+    "INSERT INTO ledger (global_sequence, event_id, aggregate_type, aggregate_id, \
      aggregate_sequence, command_id, command_index, canonical, prev_hash, entry_hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 const LAST: &str =
@@ -62,7 +80,12 @@ pub(crate) async fn append_sqlite<E: Envelope>(
         .fetch_optional(&mut *conn)
         .await?
         .map(|r| (r.get::<i64, _>(0), r.get::<Vec<u8>, _>(1)));
-    let (entry, canonical, prev_hash, hash) = next_entry(prev, aggregate_type, event)?;
+    let NextEntry {
+        entry,
+        canonical,
+        prev_hash,
+        hash,
+    } = next_entry(prev, aggregate_type, event)?;
     let (command_id, command_index) = event.payload.command();
     sqlx::query(INSERT)
         .bind(entry.global_sequence as i64)
@@ -95,7 +118,12 @@ pub(crate) async fn append_pg<E: Envelope>(
         .fetch_optional(&mut *conn)
         .await?
         .map(|r| (r.get::<i64, _>(0), r.get::<Vec<u8>, _>(1)));
-    let (entry, canonical, prev_hash, hash) = next_entry(prev, aggregate_type, event)?;
+    let NextEntry {
+        entry,
+        canonical,
+        prev_hash,
+        hash,
+    } = next_entry(prev, aggregate_type, event)?;
     let (command_id, command_index) = event.payload.command();
     sqlx::query(INSERT)
         .bind(entry.global_sequence as i64)

@@ -68,9 +68,15 @@ pub async fn current_checkpoint(
     now: DateTime<Utc>,
 ) -> Result<(Checkpoint, String), StoreError> {
     let leaves = leaf_hashes(db, None).await?;
-    let cp = Checkpoint::new(origin, leaves.len() as u64, root_from_leaf_hashes(&leaves), now)
-        .map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
-    let note = sign_checkpoint(&cp, signer).map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
+    let cp = Checkpoint::new(
+        origin,
+        leaves.len() as u64,
+        root_from_leaf_hashes(&leaves),
+        now,
+    )
+    .map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
+    let note =
+        sign_checkpoint(&cp, signer).map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
     Ok((cp, note))
 }
 
@@ -117,7 +123,10 @@ pub async fn inclusion(
 }
 
 /// A consistency proof from the tree of `old_size` entries to the current tree.
-pub async fn consistency(db: &Database, old_size: u64) -> Result<ConsistencyProof, ProofRequestError> {
+pub async fn consistency(
+    db: &Database,
+    old_size: u64,
+) -> Result<ConsistencyProof, ProofRequestError> {
     let leaves = leaf_hashes(db, None).await?;
     let size = leaves.len() as u64;
     if old_size > size {

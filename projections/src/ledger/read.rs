@@ -48,7 +48,8 @@ pub struct EventRow {
     pub version: Option<i64>,
 }
 
-const LEDGER_COLUMNS: &str = "global_sequence, CAST(event_id AS TEXT) AS event_id, aggregate_type, \
+const LEDGER_COLUMNS: &str =
+    "global_sequence, CAST(event_id AS TEXT) AS event_id, aggregate_type, \
     CAST(aggregate_id AS TEXT) AS aggregate_id, aggregate_sequence, \
     CAST(command_id AS TEXT) AS command_id, CAST(command_index AS BIGINT) AS command_index, \
     canonical, prev_hash, entry_hash";
@@ -84,7 +85,11 @@ macro_rules! event_row {
 }
 
 /// Up to `limit` ledger rows after position `after`, in order.
-pub async fn ledger_rows(db: &Database, after: i64, limit: i64) -> Result<Vec<LedgerRow>, StoreError> {
+pub async fn ledger_rows(
+    db: &Database,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<LedgerRow>, StoreError> {
     let sql = format!(
         "SELECT {LEDGER_COLUMNS} FROM ledger WHERE global_sequence > $1 \
          ORDER BY global_sequence LIMIT $2"
@@ -92,12 +97,22 @@ pub async fn ledger_rows(db: &Database, after: i64, limit: i64) -> Result<Vec<Le
     let mut out = Vec::new();
     match db {
         Database::Sqlite(p) => {
-            for r in sqlx::query(&sql).bind(after).bind(limit).fetch_all(p).await? {
+            for r in sqlx::query(&sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+            {
                 out.push(ledger_row!(r));
             }
         }
         Database::Postgres(p) => {
-            for r in sqlx::query(&sql).bind(after).bind(limit).fetch_all(p).await? {
+            for r in sqlx::query(&sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+            {
                 out.push(ledger_row!(r));
             }
         }
@@ -139,7 +154,11 @@ pub async fn event_rows_for_range(
                 "SELECT id, aggregate_id, payload, occurred_on, sequence_number, version \
                  FROM {aggregate_type}_events {where_}"
             );
-            let rows = sqlx::query(&sql).bind(after).bind(upto).bind(aggregate_type).fetch_all(p);
+            let rows = sqlx::query(&sql)
+                .bind(after)
+                .bind(upto)
+                .bind(aggregate_type)
+                .fetch_all(p);
             for r in rows.await? {
                 out.push(event_row!(r));
             }
@@ -152,7 +171,11 @@ pub async fn event_rows_for_range(
                  CAST(sequence_number AS BIGINT) AS sequence_number, CAST(version AS BIGINT) AS version \
                  FROM {aggregate_type}_events {where_}"
             );
-            let rows = sqlx::query(&sql).bind(after).bind(upto).bind(aggregate_type).fetch_all(p);
+            let rows = sqlx::query(&sql)
+                .bind(after)
+                .bind(upto)
+                .bind(aggregate_type)
+                .fetch_all(p);
             for r in rows.await? {
                 out.push(event_row!(r));
             }
@@ -176,7 +199,8 @@ pub async fn unledgered_event(
     match db {
         Database::Sqlite(p) => {
             let count: i64 = sqlx::query(&count_sql).fetch_one(p).await?.try_get(0)?;
-            let sql = orphan_sql("id, aggregate_id, payload, occurred_on, sequence_number, version");
+            let sql =
+                orphan_sql("id, aggregate_id, payload, occurred_on, sequence_number, version");
             let row = match sqlx::query(&sql).fetch_optional(p).await? {
                 Some(r) => Some(event_row!(r)),
                 None => None,

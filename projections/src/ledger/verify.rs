@@ -78,7 +78,10 @@ pub async fn verify(
         types.dedup();
         for t in types {
             let Some(name) = AGGREGATE_NAMES.iter().find(|n| **n == t) else {
-                let at = rows.iter().find(|r| r.aggregate_type == t).map(|r| r.global_sequence);
+                let at = rows
+                    .iter()
+                    .find(|r| r.aggregate_type == t)
+                    .map(|r| r.global_sequence);
                 return Ok(fail(
                     at.unwrap_or(after + 1) as u64,
                     format!("ledger row names unknown aggregate type {t:?}"),
@@ -93,7 +96,10 @@ pub async fn verify(
             if row.global_sequence as u64 != seq {
                 return Ok(fail(
                     seq,
-                    format!("ledger entry {seq} is missing (next stored is {})", row.global_sequence),
+                    format!(
+                        "ledger entry {seq} is missing (next stored is {})",
+                        row.global_sequence
+                    ),
                 ));
             }
             if row.prev_hash.as_slice() != head.as_slice() {
@@ -113,7 +119,10 @@ pub async fn verify(
             let Some(event) = events.get(&row.event_id) else {
                 return Ok(fail(
                     seq,
-                    format!("event {} is missing from {}_events", row.event_id, row.aggregate_type),
+                    format!(
+                        "event {} is missing from {}_events",
+                        row.event_id, row.aggregate_type
+                    ),
                 ));
             };
             if let Err(what) = check_event_row(event, &entry) {
@@ -123,7 +132,8 @@ pub async fn verify(
                 ));
             }
             *per_type.entry(row.aggregate_type.clone()).or_default() += 1;
-            tree.push(&leaf_hash(&row.canonical)).map_err(|e| StoreError::Encoding(e.to_string()))?;
+            tree.push(&leaf_hash(&row.canonical))
+                .map_err(|e| StoreError::Encoding(e.to_string()))?;
             head = hash;
             if let Some(cp) = checkpoint {
                 if tree.size() == cp.tree_size {
@@ -136,7 +146,10 @@ pub async fn verify(
     let size = expected_seq - 1;
     let (count, max) = ledger_extent(db).await?;
     if count as u64 != size || max as u64 != size {
-        return Ok(fail(size + 1, format!("ledger holds {count} rows up to {max} beyond a gap")));
+        return Ok(fail(
+            size + 1,
+            format!("ledger holds {count} rows up to {max} beyond a gap"),
+        ));
     }
     for name in AGGREGATE_NAMES {
         let (rows, orphan) = unledgered_event(db, name).await?;
@@ -151,7 +164,10 @@ pub async fn verify(
             ));
         }
         if rows != ledgered {
-            return Ok(fail(size + 1, format!("{name}_events holds {rows} rows, the ledger {ledgered}")));
+            return Ok(fail(
+                size + 1,
+                format!("{name}_events holds {rows} rows, the ledger {ledgered}"),
+            ));
         }
     }
     if let Some(cp) = checkpoint {
@@ -189,10 +205,16 @@ pub async fn verify(
 /// The ledger row's own columns must say what its canonical bytes say.
 fn check_ledger_columns(row: &super::read::LedgerRow, entry: &LedgerEntry) -> Result<(), String> {
     let differs = |field: &str, stored: &dyn std::fmt::Display, hashed: &dyn std::fmt::Display| {
-        Err(format!("ledger column {field} is {stored}, the hashed entry says {hashed}"))
+        Err(format!(
+            "ledger column {field} is {stored}, the hashed entry says {hashed}"
+        ))
     };
     if entry.global_sequence != row.global_sequence as u64 {
-        return differs("global_sequence", &row.global_sequence, &entry.global_sequence);
+        return differs(
+            "global_sequence",
+            &row.global_sequence,
+            &entry.global_sequence,
+        );
     }
     if entry.event_id.to_string() != row.event_id {
         return differs("event_id", &row.event_id, &entry.event_id);
@@ -204,10 +226,18 @@ fn check_ledger_columns(row: &super::read::LedgerRow, entry: &LedgerEntry) -> Re
         return differs("aggregate_id", &row.aggregate_id, &entry.aggregate_id);
     }
     if entry.aggregate_sequence != row.aggregate_sequence as u64 {
-        return differs("aggregate_sequence", &row.aggregate_sequence, &entry.aggregate_sequence);
+        return differs(
+            "aggregate_sequence",
+            &row.aggregate_sequence,
+            &entry.aggregate_sequence,
+        );
     }
     match entry.command() {
-        Some((id, index)) if id.to_string() == row.command_id && index as i64 == row.command_index => Ok(()),
+        Some((id, index))
+            if id.to_string() == row.command_id && index as i64 == row.command_index =>
+        {
+            Ok(())
+        }
         _ => Err("ledger columns command_id/command_index differ from the hashed entry".into()),
     }
 }
@@ -215,7 +245,10 @@ fn check_ledger_columns(row: &super::read::LedgerRow, entry: &LedgerEntry) -> Re
 /// The stored event row must be exactly what the entry committed to.
 fn check_event_row(event: &EventRow, entry: &LedgerEntry) -> Result<(), String> {
     if event.aggregate_id != entry.aggregate_id.to_string() {
-        return Err(format!("aggregate_id is {}, hashed {}", event.aggregate_id, entry.aggregate_id));
+        return Err(format!(
+            "aggregate_id is {}, hashed {}",
+            event.aggregate_id, entry.aggregate_id
+        ));
     }
     if event.sequence_number as u64 != entry.aggregate_sequence {
         return Err(format!(
@@ -224,15 +257,24 @@ fn check_event_row(event: &EventRow, entry: &LedgerEntry) -> Result<(), String> 
         ));
     }
     if event.occurred_on != entry.occurred_on {
-        return Err(format!("occurred_on is {}, hashed {}", event.occurred_on, entry.occurred_on));
+        return Err(format!(
+            "occurred_on is {}, hashed {}",
+            event.occurred_on, entry.occurred_on
+        ));
     }
     if event.version.map(|v| v as i32) != entry.store_version {
-        return Err(format!("version is {:?}, hashed {:?}", event.version, entry.store_version));
+        return Err(format!(
+            "version is {:?}, hashed {:?}",
+            event.version, entry.store_version
+        ));
     }
-    let payload: Value = serde_json::from_str(&event.payload)
-        .map_err(|e| format!("payload is not JSON: {e}"))?;
+    let payload: Value =
+        serde_json::from_str(&event.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
     if payload != entry.payload {
-        return Err(format!("payload differs from the hashed entry{}", first_difference(&payload, &entry.payload, "$")));
+        return Err(format!(
+            "payload differs from the hashed entry{}",
+            first_difference(&payload, &entry.payload, "$")
+        ));
     }
     Ok(())
 }

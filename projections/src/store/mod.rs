@@ -20,6 +20,13 @@ use uuid::Uuid;
 
 use crate::StoreError;
 
+/// The answer of every jianxin store to esrs's `delete`: the log is append-only.
+pub(crate) fn refuse_delete(aggregate_id: Uuid) -> StoreError {
+    StoreError::Refused(format!(
+        "deleting aggregate {aggregate_id}: the log is append-only; record a correction instead"
+    ))
+}
+
 /// The store of aggregate `A` on whichever backend the deployment uses.
 pub enum LogStore<A: Aggregate> {
     /// SQLite.
@@ -54,7 +61,10 @@ where
         }
     }
 
-    async fn by_aggregate_id(&self, aggregate_id: Uuid) -> Result<Vec<StoreEvent<A::Event>>, StoreError> {
+    async fn by_aggregate_id(
+        &self,
+        aggregate_id: Uuid,
+    ) -> Result<Vec<StoreEvent<A::Event>>, StoreError> {
         match self {
             LogStore::Sqlite(s) => s.by_aggregate_id(aggregate_id).await,
             LogStore::Postgres(s) => s.by_aggregate_id(aggregate_id).await,
@@ -80,9 +90,6 @@ where
     }
 
     async fn delete(&self, aggregate_id: Uuid) -> Result<(), StoreError> {
-        match self {
-            LogStore::Sqlite(s) => s.delete(aggregate_id).await,
-            LogStore::Postgres(s) => s.delete(aggregate_id).await,
-        }
+        Err(refuse_delete(aggregate_id))
     }
 }

@@ -46,10 +46,14 @@ where
         })
     }
 
-    async fn delete(&self, aggregate_id: Uuid, _conn: &mut PgConnection) -> Result<(), PgStoreError> {
-        Err(PgStoreError::Custom(Box::new(StoreError::Refused(format!(
-            "deleting aggregate {aggregate_id}: the log is append-only"
-        )))))
+    async fn delete(
+        &self,
+        aggregate_id: Uuid,
+        _conn: &mut PgConnection,
+    ) -> Result<(), PgStoreError> {
+        Err(PgStoreError::Custom(Box::new(StoreError::Refused(
+            format!("deleting aggregate {aggregate_id}: the log is append-only"),
+        ))))
     }
 
     fn name(&self) -> &'static str {
@@ -77,7 +81,10 @@ where
     A::State: Send,
 {
     /// Build over an already-migrated pool.
-    pub async fn new(pool: PgPool, read_models: Vec<Box<dyn ReadModel<A>>>) -> Result<Self, StoreError> {
+    pub async fn new(
+        pool: PgPool,
+        read_models: Vec<Box<dyn ReadModel<A>>>,
+    ) -> Result<Self, StoreError> {
         let inner = PgStoreBuilder::<A>::new(pool)
             .without_running_migrations()
             .with_event_id_format(esrs::store::postgres::UuidFormat::V7)
@@ -108,7 +115,10 @@ where
         Ok(self.inner.lock(aggregate_id).await?)
     }
 
-    async fn by_aggregate_id(&self, aggregate_id: Uuid) -> Result<Vec<StoreEvent<A::Event>>, StoreError> {
+    async fn by_aggregate_id(
+        &self,
+        aggregate_id: Uuid,
+    ) -> Result<Vec<StoreEvent<A::Event>>, StoreError> {
         Ok(self.inner.by_aggregate_id(aggregate_id).await?)
     }
 
@@ -136,8 +146,6 @@ where
     }
 
     async fn delete(&self, aggregate_id: Uuid) -> Result<(), StoreError> {
-        Err(StoreError::Refused(format!(
-            "deleting aggregate {aggregate_id}: the log is append-only; record a correction instead"
-        )))
+        Err(super::refuse_delete(aggregate_id))
     }
 }

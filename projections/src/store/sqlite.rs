@@ -30,7 +30,11 @@ pub struct StripedLocks(Vec<Arc<tokio::sync::Mutex<()>>>);
 impl StripedLocks {
     /// 256 stripes.
     pub fn new() -> Self {
-        StripedLocks((0..256).map(|_| Arc::new(tokio::sync::Mutex::new(()))).collect())
+        StripedLocks(
+            (0..256)
+                .map(|_| Arc::new(tokio::sync::Mutex::new(())))
+                .collect(),
+        )
     }
 
     fn stripe(&self, id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
@@ -175,7 +179,9 @@ where
             .bind(aggregate_id.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.into_iter().map(|row| decode_row::<A::Event>(&row)).collect()
+        rows.into_iter()
+            .map(|row| decode_row::<A::Event>(&row))
+            .collect()
     }
 
     async fn persist(
@@ -199,9 +205,7 @@ where
     async fn publish(&self, _store_events: &[StoreEvent<A::Event>]) {}
 
     async fn delete(&self, aggregate_id: Uuid) -> Result<(), StoreError> {
-        Err(StoreError::Refused(format!(
-            "deleting aggregate {aggregate_id}: the log is append-only; record a correction instead"
-        )))
+        Err(super::refuse_delete(aggregate_id))
     }
 }
 
