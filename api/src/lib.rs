@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod demo;
 pub mod http;
+pub mod import;
 pub mod keys;
 pub mod ops;
 pub mod settings;

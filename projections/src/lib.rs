@@ -16,6 +16,7 @@ mod error;
 pub mod ledger;
 pub mod log;
 pub mod read_models;
+mod rebuild;
 pub mod registry;
 pub mod store;
 

@@ -111,6 +111,36 @@ impl EventLog {
         }
     }
 
+    /// Rebuild every read model, or the one named `only`, by replaying the log. An
+    /// unknown name is a configuration error listing the known ones.
+    pub async fn rebuild_read_models(
+        &self,
+        only: Option<&str>,
+    ) -> Result<Vec<(&'static str, u64)>, StoreError> {
+        if let Some(name) = only {
+            let known = self.stores.read_model_names();
+            if !known.iter().any(|(n, _)| *n == name) {
+                let names: Vec<_> = known.iter().map(|(n, _)| *n).collect();
+                return Err(StoreError::Config(format!(
+                    "unknown read model {name:?}; expected one of {}",
+                    names.join(", ")
+                )));
+            }
+        }
+        self.stores.rebuild(&self.db, only).await
+    }
+
+    /// Open an all-or-nothing batch of commands of aggregate `A` (bulk imports).
+    pub async fn batch<A>(&self) -> Result<crate::store::BatchWriter<A>, StoreError>
+    where
+        A: Aggregate + Send + Sync + 'static,
+        A::Event: Envelope,
+        A::State: Send + Default,
+        Stores: HasStore<A>,
+    {
+        crate::store::BatchWriter::begin(&self.db, self.stores.read_models().clone()).await
+    }
+
     /// The current state of aggregate `aggregate_id`, or `None` if it has no events.
     pub async fn load<A>(&self, aggregate_id: Uuid) -> Result<Option<A::State>, StoreError>
     where

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 
 use crate::db::Database;
 use crate::read_models::ReferenceDataVersions;
-use crate::store::{LogStore, PgLogStore, SqliteStore, StripedLocks};
+use crate::store::{LogStore, PgLogStore, ReadModels, SqliteStore, StripedLocks};
 use crate::StoreError;
 
 macro_rules! aggregates {
@@ -17,33 +17,58 @@ macro_rules! aggregates {
         /// The `NAME` of every registered aggregate; each has a `<NAME>_events` table.
         pub const AGGREGATE_NAMES: &[&str] = &[ $( <$agg as esrs::Aggregate>::NAME ),* ];
 
-        /// One store per registered aggregate, on the deployment's backend.
+        /// One store (and its read models) per registered aggregate, on the
+        /// deployment's backend.
         #[derive(Clone)]
         pub struct Stores {
-            $( $field: LogStore<$agg>, )*
+            $( $field: (LogStore<$agg>, ReadModels<$agg>), )*
         }
 
         impl Stores {
             /// Build every store over `db` (already migrated).
             pub async fn new(db: &Database) -> Result<Stores, StoreError> {
                 let locks = Arc::new(StripedLocks::new());
+                $( let $field: ReadModels<$agg> = Arc::new(vec![ $( Box::new($rm) ),* ]); )*
                 Ok(match db {
                     Database::Sqlite(pool) => Stores {
-                        $( $field: LogStore::Sqlite(SqliteStore::new(
-                            pool.clone(), Arc::clone(&locks), vec![ $( Box::new($rm) ),* ])), )*
+                        $( $field: (LogStore::Sqlite(SqliteStore::new(
+                            pool.clone(), Arc::clone(&locks), Arc::clone(&$field))), $field), )*
                     },
                     Database::Postgres(pool) => Stores {
-                        $( $field: LogStore::Postgres(PgLogStore::new(
-                            pool.clone(), vec![ $( Box::new($rm) ),* ]).await?), )*
+                        $( $field: (LogStore::Postgres(PgLogStore::new(
+                            pool.clone(), Arc::clone(&$field)).await?), $field), )*
                     },
                 })
+            }
+
+            /// Rebuild every read model (or the one named `only`) from the log.
+            pub async fn rebuild(
+                &self,
+                db: &Database,
+                only: Option<&str>,
+            ) -> Result<Vec<(&'static str, u64)>, StoreError> {
+                let mut out = vec![];
+                $( out.extend(crate::rebuild::rebuild::<$agg>(db, &self.$field.1, only).await?); )*
+                Ok(out)
+            }
+
+            /// Every registered read model's name and owning aggregate.
+            pub fn read_model_names(&self) -> Vec<(&'static str, &'static str)> {
+                let mut out = vec![];
+                $( for rm in self.$field.1.iter() {
+                    out.push((rm.name(), <$agg as esrs::Aggregate>::NAME));
+                } )*
+                out
             }
         }
 
         $(
             impl HasStore<$agg> for Stores {
                 fn store(&self) -> &LogStore<$agg> {
-                    &self.$field
+                    &self.$field.0
+                }
+                fn read_models(&self) -> &ReadModels<$agg> {
+                    &self.$field.1
                 }
             }
         )*
@@ -60,6 +85,8 @@ macro_rules! aggregates {
 pub trait HasStore<A: esrs::Aggregate> {
     /// The store.
     fn store(&self) -> &LogStore<A>;
+    /// Its read models.
+    fn read_models(&self) -> &ReadModels<A>;
 }
 
 aggregates! {

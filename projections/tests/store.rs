@@ -227,8 +227,8 @@ on_both!(
             .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", Uuid::new_v4()))
             .await;
         // The one call of `delete` in the code base: proving it is refused.
-    #[allow(clippy::disallowed_methods)]
-    let r = db.log.store::<ReferenceData>().delete(id).await;
+        #[allow(clippy::disallowed_methods)]
+        let r = db.log.store::<ReferenceData>().delete(id).await;
         assert!(matches!(r, Err(StoreError::Refused(_))));
         for sql in [
             "DELETE FROM reference_data_events",
@@ -314,3 +314,119 @@ async fn postgres_service_role_holds_only_insert_and_select() {
         .await
         .expect("drop role");
 }
+
+on_both!(
+    a_batch_is_all_or_nothing_and_keeps_the_chain,
+    |db: TestDb| async move {
+        use jianxin_domain::access::{AccessCommand, AccessGrant, IssueToken};
+        use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T08:30:00Z")
+            .expect("t")
+            .to_utc();
+        let grant = |user: &str| Issued {
+            meta: CommandMeta::new(Uuid::new_v4(), Actor::new("importer", Role::Admin), now),
+            command: AccessCommand::Issue(IssueToken {
+                user: user.into(),
+                role: Role::Inspector,
+                scopes: vec![],
+                expires_at: now + chrono::Duration::days(1),
+            }),
+        };
+        // one event through the normal path first
+        let id = ReferenceKind::Calendar.aggregate_id();
+        let _ = db
+            .log
+            .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "a", Uuid::new_v4()))
+            .await;
+        // a batch that is dropped leaves nothing
+        let mut batch = db.log.batch::<AccessGrant>().await.expect("begin");
+        for i in 0..5 {
+            assert!(matches!(
+                batch.apply(Uuid::new_v4(), grant(&format!("u{i}"))).await,
+                Ok(Ok(1))
+            ));
+        }
+        // a refusal inside a batch is reported and appends nothing for that command
+        assert!(matches!(
+            batch.apply(Uuid::new_v4(), grant("")).await,
+            Ok(Err(_))
+        ));
+        batch.rollback().await.expect("rollback");
+        assert_eq!(db.count("ledger").await, 1);
+        assert_eq!(db.count("access_grant_events").await, 0);
+        // a committed batch: every event ledgered in order, the chain intact
+        let mut batch = db.log.batch::<AccessGrant>().await.expect("begin");
+        let same = Uuid::new_v4();
+        assert!(matches!(batch.apply(same, grant("x")).await, Ok(Ok(1))));
+        // the batch sees its own writes: the same grant again is refused
+        assert!(matches!(batch.apply(same, grant("x")).await, Ok(Err(_))));
+        for i in 0..20 {
+            assert!(matches!(
+                batch.apply(Uuid::new_v4(), grant(&format!("v{i}"))).await,
+                Ok(Ok(1))
+            ));
+        }
+        assert_eq!(batch.commit().await.expect("commit"), 21);
+        let _ = db
+            .log
+            .execute::<ReferenceData, _>(id, load(ReferenceKind::Calendar, "b", Uuid::new_v4()))
+            .await;
+        let v = verify(db.log.database(), None)
+            .await
+            .expect("db")
+            .expect("intact");
+        assert_eq!(v.events, 23);
+        db.finish().await;
+    }
+);
+
+on_both!(
+    rebuilt_read_models_give_the_same_answers,
+    |db: TestDb| async move {
+        for (i, kind) in [
+            ReferenceKind::Calendar,
+            ReferenceKind::Divisions,
+            ReferenceKind::Calendar,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let r = db
+                .log
+                .execute::<ReferenceData, _>(
+                    kind.aggregate_id(),
+                    load(kind, &format!("v{i}"), Uuid::new_v4()),
+                )
+                .await;
+            assert!(matches!(r, Ok(Ok(_))));
+        }
+        let before = ReferenceDataVersions::list(db.log.database(), None)
+            .await
+            .expect("rm");
+        assert_eq!(before.len(), 3);
+        db.exec("DELETE FROM reference_data_versions")
+            .await
+            .expect("wipe");
+        let rebuilt = db
+            .log
+            .rebuild_read_models(Some("reference_data_versions"))
+            .await
+            .expect("rebuild");
+        assert_eq!(rebuilt, vec![("reference_data_versions", 3)]);
+        let after = ReferenceDataVersions::list(db.log.database(), None)
+            .await
+            .expect("rm");
+        assert_eq!(before, after);
+        assert!(matches!(
+            db.log.rebuild_read_models(Some("nope")).await,
+            Err(StoreError::Config(_))
+        ));
+        // rebuilding never touches the ledger
+        let v = verify(db.log.database(), None)
+            .await
+            .expect("db")
+            .expect("intact");
+        assert_eq!(v.events, 3);
+        db.finish().await;
+    }
+);

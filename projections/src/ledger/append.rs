@@ -70,16 +70,41 @@ const INSERT: &str =
 const LAST: &str =
     "SELECT global_sequence, entry_hash FROM ledger ORDER BY global_sequence DESC LIMIT 1";
 
-/// Append the entry of `event` on SQLite; the caller holds `BEGIN IMMEDIATE`.
-pub(crate) async fn append_sqlite<E: Envelope>(
+/// The last entry (global sequence, entry hash) on SQLite.
+pub(crate) async fn last_sqlite(
+    conn: &mut SqliteConnection,
+) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    Ok(sqlx::query(LAST)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| (r.get::<i64, _>(0), r.get::<Vec<u8>, _>(1))))
+}
+
+/// The last entry (global sequence, entry hash) on PostgreSQL.
+pub(crate) async fn last_pg(conn: &mut PgConnection) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    Ok(sqlx::query(LAST)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|r| (r.get::<i64, _>(0), r.get::<Vec<u8>, _>(1))))
+}
+
+/// Take the PostgreSQL ledger lock for the rest of the transaction.
+pub(crate) async fn lock_pg(conn: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind(PG_LEDGER_LOCK.0)
+        .bind(PG_LEDGER_LOCK.1)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Insert the entry of `event` after `prev` on SQLite; returns the new head.
+pub(crate) async fn insert_sqlite<E: Envelope>(
     conn: &mut SqliteConnection,
     aggregate_type: &str,
     event: &StoreEvent<E>,
-) -> Result<u64, StoreError> {
-    let prev = sqlx::query(LAST)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| (r.get::<i64, _>(0), r.get::<Vec<u8>, _>(1)));
+    prev: Option<(i64, Vec<u8>)>,
+) -> Result<(i64, Vec<u8>), StoreError> {
     let NextEntry {
         entry,
         canonical,
@@ -100,24 +125,17 @@ pub(crate) async fn append_sqlite<E: Envelope>(
         .bind(hash.to_vec())
         .execute(&mut *conn)
         .await?;
-    Ok(entry.global_sequence)
+    Ok((entry.global_sequence as i64, hash.to_vec()))
 }
 
-/// Append the entry of `event` on PostgreSQL, inside the event-writing transaction.
-pub(crate) async fn append_pg<E: Envelope>(
+/// Insert the entry of `event` after `prev` on PostgreSQL (the caller holds the ledger
+/// lock); returns the new head.
+pub(crate) async fn insert_pg<E: Envelope>(
     conn: &mut PgConnection,
     aggregate_type: &str,
     event: &StoreEvent<E>,
-) -> Result<u64, StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-        .bind(PG_LEDGER_LOCK.0)
-        .bind(PG_LEDGER_LOCK.1)
-        .execute(&mut *conn)
-        .await?;
-    let prev = sqlx::query(LAST)
-        .fetch_optional(&mut *conn)
-        .await?
-        .map(|r| (r.get::<i64, _>(0), r.get::<Vec<u8>, _>(1)));
+    prev: Option<(i64, Vec<u8>)>,
+) -> Result<(i64, Vec<u8>), StoreError> {
     let NextEntry {
         entry,
         canonical,
@@ -138,5 +156,26 @@ pub(crate) async fn append_pg<E: Envelope>(
         .bind(hash.to_vec())
         .execute(&mut *conn)
         .await?;
-    Ok(entry.global_sequence)
+    Ok((entry.global_sequence as i64, hash.to_vec()))
+}
+
+/// Append the entry of `event` on SQLite; the caller holds `BEGIN IMMEDIATE`.
+pub(crate) async fn append_sqlite<E: Envelope>(
+    conn: &mut SqliteConnection,
+    aggregate_type: &str,
+    event: &StoreEvent<E>,
+) -> Result<u64, StoreError> {
+    let prev = last_sqlite(conn).await?;
+    Ok(insert_sqlite(conn, aggregate_type, event, prev).await?.0 as u64)
+}
+
+/// Append the entry of `event` on PostgreSQL, inside the event-writing transaction.
+pub(crate) async fn append_pg<E: Envelope>(
+    conn: &mut PgConnection,
+    aggregate_type: &str,
+    event: &StoreEvent<E>,
+) -> Result<u64, StoreError> {
+    lock_pg(conn).await?;
+    let prev = last_pg(conn).await?;
+    Ok(insert_pg(conn, aggregate_type, event, prev).await?.0 as u64)
 }

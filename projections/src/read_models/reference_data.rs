@@ -46,6 +46,10 @@ impl ReadModel<ReferenceData> for ReferenceDataVersions {
         "reference_data_versions"
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["reference_data_versions"]
+    }
+
     async fn apply(
         &self,
         event: &StoreEvent<<ReferenceData as Aggregate>::Event>,

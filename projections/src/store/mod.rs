@@ -1,14 +1,17 @@
 //! The event stores: one esrs `EventStore` per aggregate, on SQLite or PostgreSQL, with
 //! identical semantics (the same generic test suite runs on both).
 
+mod batch;
 mod envelope;
 mod postgres;
 mod read_model;
 mod sqlite;
 
+pub use batch::BatchWriter;
 pub use envelope::Envelope;
 pub use postgres::PgLogStore;
-pub use read_model::{ReadModel, Tx};
+pub use read_model::{ReadModel, ReadModels, Tx};
+pub(crate) use sqlite::decode_row as decode_sqlite_row;
 pub use sqlite::{SqliteStore, StripedLocks};
 
 use async_trait::async_trait;

@@ -12,14 +12,14 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::read_model::{ReadModel, Tx};
+use super::read_model::{ReadModels, Tx};
 use super::Envelope;
 use crate::ledger::append::append_pg;
 use crate::StoreError;
 
 /// Writes the ledger entry and the read models of each event inside esrs's transaction.
 struct LogWriter<A: Aggregate> {
-    read_models: Vec<Box<dyn ReadModel<A>>>,
+    read_models: ReadModels<A>,
 }
 
 #[async_trait]
@@ -35,7 +35,7 @@ where
     ) -> Result<(), PgStoreError> {
         let run = async {
             let seq = append_pg(conn, A::NAME, event).await?;
-            for rm in &self.read_models {
+            for rm in self.read_models.iter() {
                 rm.apply(event, seq, Tx::Postgres(&mut *conn)).await?;
             }
             Ok::<(), StoreError>(())
@@ -81,10 +81,7 @@ where
     A::State: Send,
 {
     /// Build over an already-migrated pool.
-    pub async fn new(
-        pool: PgPool,
-        read_models: Vec<Box<dyn ReadModel<A>>>,
-    ) -> Result<Self, StoreError> {
+    pub async fn new(pool: PgPool, read_models: ReadModels<A>) -> Result<Self, StoreError> {
         let inner = PgStoreBuilder::<A>::new(pool)
             .without_running_migrations()
             .with_event_id_format(esrs::store::postgres::UuidFormat::V7)

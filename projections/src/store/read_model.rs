@@ -17,11 +17,17 @@ pub enum Tx<'a> {
     Postgres(&'a mut PgConnection),
 }
 
+/// The read models of aggregate `A`, shared by its store and its batch writer.
+pub type ReadModels<A> = std::sync::Arc<Vec<Box<dyn ReadModel<A>>>>;
+
 /// A read model fed by the events of aggregate `A`.
 #[async_trait]
 pub trait ReadModel<A: Aggregate>: Send + Sync {
     /// Stable name, used by `jianxin projections rebuild NAME`.
     fn name(&self) -> &'static str;
+
+    /// The tables this read model owns (emptied before a rebuild).
+    fn tables(&self) -> &'static [&'static str];
 
     /// Apply one stored event, whose ledger position is `global_sequence`.
     async fn apply(

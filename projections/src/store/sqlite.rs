@@ -16,7 +16,7 @@ use jianxin_domain::event_log::format_micros;
 use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
-use super::read_model::{ReadModel, Tx};
+use super::read_model::{ReadModels, Tx};
 use super::Envelope;
 use crate::ledger::append::append_sqlite;
 use crate::StoreError;
@@ -56,7 +56,7 @@ impl UnlockOnDrop for StripeGuard {}
 pub struct SqliteStore<A: Aggregate> {
     pool: SqlitePool,
     locks: Arc<StripedLocks>,
-    read_models: Arc<Vec<Box<dyn ReadModel<A>>>>,
+    read_models: ReadModels<A>,
     select: String,
     insert: String,
     _aggregate: PhantomData<fn() -> A>,
@@ -77,16 +77,12 @@ impl<A: Aggregate> Clone for SqliteStore<A> {
 
 impl<A: Aggregate> SqliteStore<A> {
     /// A store over `pool` (already migrated) feeding `read_models`.
-    pub fn new(
-        pool: SqlitePool,
-        locks: Arc<StripedLocks>,
-        read_models: Vec<Box<dyn ReadModel<A>>>,
-    ) -> Self {
+    pub fn new(pool: SqlitePool, locks: Arc<StripedLocks>, read_models: ReadModels<A>) -> Self {
         let table = format!("{}_events", A::NAME);
         SqliteStore {
             pool,
             locks,
-            read_models: Arc::new(read_models),
+            read_models,
             select: format!(
                 "SELECT id, aggregate_id, payload, occurred_on, sequence_number, version \
                  FROM {table} WHERE aggregate_id = $1 ORDER BY sequence_number"
@@ -210,7 +206,9 @@ where
 }
 
 /// Decode one row of an events table (SQLite text columns).
-fn decode_row<E: Envelope>(row: &sqlx::sqlite::SqliteRow) -> Result<StoreEvent<E>, StoreError> {
+pub(crate) fn decode_row<E: Envelope>(
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<StoreEvent<E>, StoreError> {
     let parse_uuid = |s: String| {
         Uuid::parse_str(&s).map_err(|e| StoreError::Encoding(format!("uuid {s:?}: {e}")))
     };

@@ -1,0 +1,214 @@
+//! Many commands, one transaction: the path of bulk imports, where a file is applied all
+//! or nothing. Same semantics as a store's `persist` — events, ledger entries and read
+//! models together — but across many aggregates, with the ledger head kept in memory and
+//! (on PostgreSQL) the ledger lock held for the whole batch so the global order stays
+//! gap-free. Dropping the writer without [`BatchWriter::commit`] rolls everything back;
+//! so does a killed process.
+
+use chrono::{DateTime, Utc};
+use esrs::store::StoreEvent;
+use esrs::Aggregate;
+use jianxin_domain::event_log::format_micros;
+use serde_json::Value;
+use sqlx::{Postgres, Row, Sqlite, Transaction};
+use uuid::Uuid;
+
+use super::read_model::{ReadModels, Tx};
+use super::Envelope;
+use crate::ledger::append::{insert_pg, insert_sqlite, last_pg, last_sqlite, lock_pg};
+use crate::StoreError;
+
+enum BackendTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// An open all-or-nothing batch of commands of aggregate `A`.
+pub struct BatchWriter<A: Aggregate> {
+    tx: BackendTx,
+    read_models: ReadModels<A>,
+    select: String,
+    insert: String,
+    head: Option<(i64, Vec<u8>)>,
+    appended: u64,
+}
+
+impl<A> BatchWriter<A>
+where
+    A: Aggregate + Send + Sync + 'static,
+    A::Event: Envelope,
+    A::State: Default + Send,
+{
+    pub(crate) async fn begin(
+        db: &crate::Database,
+        read_models: ReadModels<A>,
+    ) -> Result<Self, StoreError> {
+        let table = format!("{}_events", A::NAME);
+        let select = format!(
+            "SELECT id, aggregate_id, payload, occurred_on, sequence_number, version \
+             FROM {table} WHERE aggregate_id = $1 ORDER BY sequence_number"
+        );
+        let insert = format!(
+            "INSERT INTO {table} (id, aggregate_id, payload, occurred_on, sequence_number, version) \
+             VALUES ($1, $2, $3, $4, $5, $6)"
+        );
+        let (tx, head) = match db {
+            crate::Database::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let head = last_sqlite(&mut tx).await?;
+                (BackendTx::Sqlite(tx), head)
+            }
+            crate::Database::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                lock_pg(&mut tx).await?;
+                let head = last_pg(&mut tx).await?;
+                (BackendTx::Postgres(tx), head)
+            }
+        };
+        Ok(BatchWriter {
+            tx,
+            read_models,
+            select,
+            insert,
+            head,
+            appended: 0,
+        })
+    }
+
+    /// Run one command against aggregate `aggregate_id` inside the batch. Outer error:
+    /// storage; inner: the domain refused (the batch stays usable: the caller decides
+    /// whether to go on collecting errors or to roll back). Returns the events appended.
+    pub async fn apply(
+        &mut self,
+        aggregate_id: Uuid,
+        command: A::Command,
+    ) -> Result<Result<usize, A::Error>, StoreError> {
+        let history = self.load(aggregate_id).await?;
+        let mut sequence = history.last().map(|e| e.sequence_number).unwrap_or(0);
+        let state = history
+            .into_iter()
+            .fold(A::State::default(), |s, e| A::apply_event(s, e.payload));
+        let events = match A::handle_command(&state, command) {
+            Ok(events) => events,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let n = events.len();
+        for event in events {
+            sequence += 1;
+            let payload = event.to_payload()?;
+            let occurred_on = recorded_at(&payload)?;
+            let store_event = StoreEvent {
+                id: Uuid::now_v7(),
+                aggregate_id,
+                payload: event,
+                occurred_on,
+                sequence_number: sequence,
+                version: None,
+            };
+            let prev = self.head.take();
+            match &mut self.tx {
+                BackendTx::Sqlite(tx) => {
+                    sqlx::query(&self.insert)
+                        .bind(store_event.id.to_string())
+                        .bind(aggregate_id.to_string())
+                        .bind(payload.to_string())
+                        .bind(format_micros(&occurred_on))
+                        .bind(sequence)
+                        .bind(None::<i32>)
+                        .execute(&mut **tx)
+                        .await?;
+                    let head = insert_sqlite(tx, A::NAME, &store_event, prev).await?;
+                    for rm in self.read_models.iter() {
+                        rm.apply(&store_event, head.0 as u64, Tx::Sqlite(tx))
+                            .await?;
+                    }
+                    self.head = Some(head);
+                }
+                BackendTx::Postgres(tx) => {
+                    sqlx::query(&self.insert)
+                        .bind(store_event.id)
+                        .bind(aggregate_id)
+                        .bind(sqlx::types::Json(&payload))
+                        .bind(occurred_on)
+                        .bind(sequence)
+                        .bind(None::<i32>)
+                        .execute(&mut **tx)
+                        .await?;
+                    let head = insert_pg(tx, A::NAME, &store_event, prev).await?;
+                    for rm in self.read_models.iter() {
+                        rm.apply(&store_event, head.0 as u64, Tx::Postgres(tx))
+                            .await?;
+                    }
+                    self.head = Some(head);
+                }
+            }
+            self.appended += 1;
+        }
+        Ok(Ok(n))
+    }
+
+    /// Events appended so far in this batch.
+    pub fn appended(&self) -> u64 {
+        self.appended
+    }
+
+    /// Commit the whole batch.
+    pub async fn commit(self) -> Result<u64, StoreError> {
+        match self.tx {
+            BackendTx::Sqlite(tx) => tx.commit().await?,
+            BackendTx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(self.appended)
+    }
+
+    /// Discard the whole batch (also what dropping the writer does).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self.tx {
+            BackendTx::Sqlite(tx) => tx.rollback().await?,
+            BackendTx::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
+
+    async fn load(&mut self, aggregate_id: Uuid) -> Result<Vec<StoreEvent<A::Event>>, StoreError> {
+        let mut out = vec![];
+        match &mut self.tx {
+            BackendTx::Sqlite(tx) => {
+                let rows = sqlx::query(&self.select)
+                    .bind(aggregate_id.to_string())
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in rows {
+                    out.push(super::sqlite::decode_row::<A::Event>(&row)?);
+                }
+            }
+            BackendTx::Postgres(tx) => {
+                let rows = sqlx::query(&self.select)
+                    .bind(aggregate_id)
+                    .fetch_all(&mut **tx)
+                    .await?;
+                for row in rows {
+                    let payload: Value = row.try_get("payload")?;
+                    out.push(StoreEvent {
+                        id: row.try_get("id")?,
+                        aggregate_id: row.try_get("aggregate_id")?,
+                        payload: A::Event::from_payload(payload)?,
+                        occurred_on: row.try_get("occurred_on")?,
+                        sequence_number: row.try_get("sequence_number")?,
+                        version: row.try_get("version")?,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn recorded_at(payload: &Value) -> Result<DateTime<Utc>, StoreError> {
+    payload
+        .get("recorded_at")
+        .and_then(|v| v.as_str())
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| StoreError::Encoding("payload has no recorded_at".into()))
+}
