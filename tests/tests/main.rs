@@ -3,3 +3,5 @@
 
 mod binary;
 mod cli;
+mod helpers;
+mod http;

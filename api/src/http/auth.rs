@@ -123,8 +123,14 @@ mod tests {
 
     #[test]
     fn bearer_tokens_are_read_and_other_schemes_refused() {
-        assert_eq!(bearer_token(&headers("Bearer jx1.a.b")).ok(), Some("jx1.a.b"));
-        assert_eq!(bearer_token(&headers("bearer  jx1.a.b ")).ok(), Some("jx1.a.b"));
+        assert_eq!(
+            bearer_token(&headers("Bearer jx1.a.b")).ok(),
+            Some("jx1.a.b")
+        );
+        assert_eq!(
+            bearer_token(&headers("bearer  jx1.a.b ")).ok(),
+            Some("jx1.a.b")
+        );
         for bad in ["Basic dXNlcjpwdw==", "Bearer", "Bearer   ", "jx1.a.b"] {
             assert!(
                 matches!(

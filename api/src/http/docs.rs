@@ -11,6 +11,7 @@ use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::error::ApiError;
 use crate::state::AppState;
 
 /// The OpenAPI document of every route.
@@ -72,11 +73,11 @@ pub fn router() -> Router<AppState> {
     summary = "The OpenAPI 3.1 description of this API",
     responses((status = 200, description = "OpenAPI document", body = Object))
 )]
-async fn openapi_json() -> impl IntoResponse {
-    // A derived document holds only serialisable data; an empty body would fail loudly
-    // in the tests rather than here.
-    let json = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
-    ([(header::CONTENT_TYPE, "application/json")], json)
+async fn openapi_json() -> Result<impl IntoResponse, ApiError> {
+    let json = ApiDoc::openapi()
+        .to_pretty_json()
+        .map_err(|e| ApiError::Internal(format!("serialising the OpenAPI document: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], json))
 }
 
 /// A readable list of the routes, rendered in the browser from `/openapi.json`.
@@ -99,7 +100,10 @@ mod tests {
     fn the_document_is_openapi_31_with_the_bearer_scheme() {
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
         assert_eq!(doc["openapi"], "3.1.0");
-        assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
         let admins = &doc["paths"]["/metrics"]["get"]["security"][0]["bearer"];
         assert_eq!(admins, &serde_json::json!(["admin"]));
         assert!(doc["paths"]["/healthz"]["get"].get("security").is_none());

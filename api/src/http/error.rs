@@ -80,7 +80,10 @@ pub enum ApiError {
         invalid: bool,
     },
     /// 403: the token's role may not use this resource.
-    #[error("role {role} may not use this resource; it needs one of: {}", role_list(allowed))]
+    #[error(
+        "role {role} may not use this resource; it needs one of: {}",
+        role_list(allowed)
+    )]
     Forbidden {
         /// The caller's role.
         role: Role,
@@ -131,7 +134,11 @@ pub enum ApiError {
 }
 
 fn role_list(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl ApiError {
@@ -222,7 +229,12 @@ impl ApiError {
 
 /// The cause of a 5xx, carried from [`ApiError::into_response`] to [`finish_problems`].
 #[derive(Debug, Clone)]
-pub struct ServerFault(pub String);
+pub struct ServerFault {
+    /// The problem code the client sees (`internal`, `unavailable`).
+    pub code: &'static str,
+    /// What went wrong, for the log only.
+    pub cause: String,
+}
 
 fn problem_body(problem: &Problem) -> Body {
     // A Problem holds only strings and integers: serialising it cannot fail.
@@ -246,11 +258,16 @@ impl IntoResponse for ApiError {
             } else {
                 r#"Bearer realm="jianxin""#
             };
-            res.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         if self.is_fault() {
-            res.extensions_mut().insert(ServerFault(self.to_string()));
+            res.extensions_mut().insert(ServerFault {
+                code: self.code(),
+                cause: self.to_string(),
+            });
         }
         res
     }
@@ -279,10 +296,12 @@ pub async fn finish_problems(req: Request, next: Next) -> Response {
         .to_string();
     let res = next.run(req).await;
     let status = res.status();
-    if let Some(ServerFault(cause)) = res.extensions().get::<ServerFault>() {
+    if let Some(ServerFault { code, cause }) = res.extensions().get::<ServerFault>() {
         tracing::error!(request_id = %request_id, status = status.as_u16(), cause = %cause, "request failed");
-        let error = ApiError::Status(status);
-        let problem = error.problem(generic_detail(status, Some(&request_id)));
+        let mut problem =
+            ApiError::Status(status).problem(generic_detail(status, Some(&request_id)));
+        problem.kind = format!("{PROBLEM_TYPE_BASE}{code}");
+        problem.code = code.to_string();
         return replace_body(res, &problem);
     }
     let is_problem = res
@@ -383,7 +402,9 @@ mod tests {
         let res = e.into_response();
         let status = res.status();
         let (parts, body) = res.into_parts();
-        let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
         let json = serde_json::from_slice(&bytes).unwrap_or_default();
         (status, Response::from_parts(parts, Body::empty()), json)
     }
@@ -397,7 +418,9 @@ mod tests {
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(
-            res.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            res.headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.as_bytes()),
             Some(PROBLEM_JSON.as_bytes())
         );
         assert_eq!(json["type"], "https://jianxin.local/problems/invalid-input");
@@ -414,7 +437,10 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!json.to_string().contains("secret"));
         assert_eq!(json["detail"], "internal error");
-        let fault = res.extensions().get::<ServerFault>().map(|f| f.0.clone());
+        let fault = res
+            .extensions()
+            .get::<ServerFault>()
+            .map(|f| f.cause.clone());
         assert_eq!(fault.as_deref(), Some(cause));
     }
 

@@ -28,7 +28,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut de)
             .map_err(|e| bad_field("$", &e.path().to_string(), e.inner()))?;
-        de.end().map_err(|e| ApiError::bad_request("$", e.to_string()))?;
+        de.end()
+            .map_err(|e| ApiError::bad_request("$", e.to_string()))?;
         Ok(AppJson(value))
     }
 }
@@ -37,7 +38,10 @@ impl<T: Serialize> IntoResponse for AppJson<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
             Ok(bytes) => (
-                [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
                 bytes,
             )
                 .into_response(),
@@ -200,7 +204,10 @@ mod tests {
         let req = Request::builder().body(Body::from("{}"));
         let Ok(req) = req else { panic!("request") };
         let rejected = AppJson::<Nested>::from_request(req, &()).await;
-        assert!(matches!(rejected, Err(ApiError::UnsupportedMediaType { .. })));
+        assert!(matches!(
+            rejected,
+            Err(ApiError::UnsupportedMediaType { .. })
+        ));
     }
 
     #[tokio::test]

@@ -42,6 +42,8 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError>
     if state.log.database().ping().await {
         Ok("ready")
     } else {
-        Err(ApiError::Unavailable("readiness probe: the database does not answer".into()))
+        Err(ApiError::Unavailable(
+            "readiness probe: the database does not answer".into(),
+        ))
     }
 }

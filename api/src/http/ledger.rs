@@ -46,7 +46,10 @@ async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, 
     let now = state.clock.now();
     let (_, note) = ledger::current_checkpoint(db, &state.signer, &state.origin, now).await?;
     Ok((
-        [(header::CONTENT_TYPE, TEXT), (header::CACHE_CONTROL, "no-store")],
+        [
+            (header::CONTENT_TYPE, TEXT),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
         note,
     ))
 }
@@ -192,7 +195,10 @@ async fn events(
     let mut rows = ledger::read::ledger_rows(state.log.database(), after, limit as i64 + 1).await?;
     let next_from = rows.get(limit as usize).map(|r| r.global_sequence);
     rows.truncate(limit as usize);
-    let events = rows.into_iter().map(LedgerEvent::try_from).collect::<Result<_, _>>()?;
+    let events = rows
+        .into_iter()
+        .map(LedgerEvent::try_from)
+        .collect::<Result<_, _>>()?;
     Ok(AppJson(EventsPage { events, next_from }))
 }
 

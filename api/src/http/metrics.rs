@@ -60,7 +60,10 @@ impl Metrics {
             .or_default() += 1;
         let h = s.latency.entry(route.to_string()).or_default();
         let secs = latency.as_secs_f64();
-        let slot = BUCKETS.iter().position(|b| secs <= *b).unwrap_or(BUCKETS.len());
+        let slot = BUCKETS
+            .iter()
+            .position(|b| secs <= *b)
+            .unwrap_or(BUCKETS.len());
         h.counts[slot] += 1;
         h.sum += latency;
         h.count += 1;
@@ -79,18 +82,32 @@ impl Metrics {
             let route = escape(route);
             let _ = writeln!(out, "jianxin_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
         }
-        out.push_str("# HELP jianxin_http_request_duration_seconds Time to answer, by route template.\n");
+        out.push_str(
+            "# HELP jianxin_http_request_duration_seconds Time to answer, by route template.\n",
+        );
         out.push_str("# TYPE jianxin_http_request_duration_seconds histogram\n");
         for (route, h) in &latency {
             let route = escape(route);
             let mut cumulative = 0;
-            for (i, le) in BUCKETS.iter().map(|b| b.to_string()).chain(["+Inf".into()]).enumerate() {
+            for (i, le) in BUCKETS
+                .iter()
+                .map(|b| b.to_string())
+                .chain(["+Inf".into()])
+                .enumerate()
+            {
                 cumulative += h.counts[i];
                 let _ = writeln!(out, "jianxin_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {cumulative}");
             }
             let sum = h.sum.as_secs_f64();
-            let _ = writeln!(out, "jianxin_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}");
-            let _ = writeln!(out, "jianxin_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "jianxin_http_request_duration_seconds_sum{{route=\"{route}\"}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "jianxin_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
         }
         out.push_str("# HELP jianxin_ledger_events Entries in the integrity ledger.\n");
         out.push_str("# TYPE jianxin_ledger_events gauge\n");
@@ -104,12 +121,17 @@ fn method_label(m: &Method) -> &'static str {
     const KNOWN: [&str; 9] = [
         "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
     ];
-    KNOWN.into_iter().find(|k| *k == m.as_str()).unwrap_or("OTHER")
+    KNOWN
+        .into_iter()
+        .find(|k| *k == m.as_str())
+        .unwrap_or("OTHER")
 }
 
 /// Escape a label value (backslash, quote, newline).
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Middleware: time and count every request under its route template.
@@ -146,7 +168,10 @@ async fn scrape(
 ) -> Result<impl IntoResponse, ApiError> {
     let (count, _) = ledger_extent(state.log.database()).await?;
     let content_type = "text/plain; version=0.0.4; charset=utf-8";
-    Ok(([(header::CONTENT_TYPE, content_type)], metrics.render(count)))
+    Ok((
+        [(header::CONTENT_TYPE, content_type)],
+        metrics.render(count),
+    ))
 }
 
 #[cfg(test)]
@@ -158,7 +183,12 @@ mod tests {
         let m = Metrics::default();
         m.record(&Method::GET, "/healthz", 200, Duration::from_millis(2));
         m.record(&Method::GET, "/healthz", 200, Duration::from_millis(70));
-        m.record(&Method::from_bytes(b"BREW").unwrap_or_default(), "unmatched", 405, Duration::ZERO);
+        m.record(
+            &Method::from_bytes(b"BREW").unwrap_or_default(),
+            "unmatched",
+            405,
+            Duration::ZERO,
+        );
         let text = m.render(7);
         assert!(text.contains(
             "jianxin_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 2\n"
@@ -173,7 +203,9 @@ mod tests {
         assert!(text.contains(
             "jianxin_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 2\n"
         ));
-        assert!(text.contains("jianxin_http_request_duration_seconds_count{route=\"/healthz\"} 2\n"));
+        assert!(
+            text.contains("jianxin_http_request_duration_seconds_count{route=\"/healthz\"} 2\n")
+        );
         assert!(text.contains("jianxin_ledger_events 7\n"));
         assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }

@@ -67,8 +67,8 @@ pub fn router(state: AppState) -> Router {
                 .on_request(())
                 .on_response(|res: &Response<Body>, latency: Duration, _: &Span| {
                     let status = res.status().as_u16();
-                    let latency_ms = latency.as_secs_f64() * 1000.0;
-                    tracing::info!(status, latency_ms, "answered");
+                    let latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+                    tracing::info!(status, latency_us, "answered");
                 })
                 .on_failure(()),
         )
@@ -100,9 +100,6 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "listening");
-    }
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

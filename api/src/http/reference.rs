@@ -132,7 +132,8 @@ async fn load(
         kind,
         &body,
         "http",
-    ).await?;
+    )
+    .await?;
     let status = if loaded.changed {
         StatusCode::CREATED
     } else {
