@@ -278,7 +278,7 @@ cli_on_both!(
         let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
         let last_calendar = v
             .as_array()
-            .and_then(|a| a.iter().filter(|x| x["kind"] == "calendar").next_back().cloned());
+            .and_then(|a| a.iter().rfind(|x| x["kind"] == "calendar").cloned());
         assert_eq!(
             last_calendar.as_ref().map(|x| x["version"].clone()),
             Some(serde_json::json!(2))
