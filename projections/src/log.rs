@@ -155,8 +155,9 @@ impl EventLog {
 
     /// Ledger positions of the events a command appended (empty if none).
     pub async fn command_positions(&self, command_id: Uuid) -> Result<Vec<u64>, StoreError> {
-        const SQL: &str = "SELECT global_sequence FROM ledger WHERE CAST(command_id AS TEXT) = $1 \
-                           ORDER BY command_index";
+        // `command_id = $1` (not a cast) so the unique index answers it on both backends.
+        const SQL: &str =
+            "SELECT global_sequence FROM ledger WHERE command_id = $1 ORDER BY command_index";
         let rows = match &self.db {
             Database::Sqlite(p) => {
                 sqlx::query(SQL)

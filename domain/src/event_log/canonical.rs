@@ -24,26 +24,38 @@ pub enum CanonicalError {
 
 /// The canonical bytes of `value` (see the module documentation).
 pub fn canonical_json(value: &Value) -> Result<Vec<u8>, CanonicalError> {
-    let mut out = Vec::with_capacity(256);
-    write_value(value, &mut out, &mut String::from("$"))?;
+    let mut out = Vec::with_capacity(512);
+    write_canonical(value, &mut out)?;
     Ok(out)
 }
 
-fn write_value(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<(), CanonicalError> {
+/// Append the canonical bytes of `value` to `out` (the hot path of `log verify`: no
+/// allocation beyond `out` unless there is an error to report).
+pub fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
+    if write_value(value, out) {
+        Ok(())
+    } else {
+        let (path, number) = first_float(value, "$".to_string()).unwrap_or_default();
+        Err(CanonicalError::Float {
+            path,
+            value: number,
+        })
+    }
+}
+
+/// Writes `value`; false when it holds a non-integer number.
+fn write_value(value: &Value, out: &mut Vec<u8>) -> bool {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
-                out.extend_from_slice(i.to_string().as_bytes());
+                out.extend_from_slice(itoa(i as i128).as_bytes());
             } else if let Some(u) = n.as_u64() {
-                out.extend_from_slice(u.to_string().as_bytes());
+                out.extend_from_slice(itoa(u as i128).as_bytes());
             } else {
-                return Err(CanonicalError::Float {
-                    path: path.clone(),
-                    value: n.to_string(),
-                });
+                return false;
             }
         }
         Value::String(s) => write_string(s, out),
@@ -53,35 +65,56 @@ fn write_value(value: &Value, out: &mut Vec<u8>, path: &mut String) -> Result<()
                 if i > 0 {
                     out.push(b',');
                 }
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                write_value(item, out, path)?;
-                path.truncate(len);
+                if !write_value(item, out) {
+                    return false;
+                }
             }
             out.push(b']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
             out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
+            for (i, (key, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
                 write_string(key, out);
                 out.push(b':');
-                let len = path.len();
-                path.push('.');
-                path.push_str(key);
-                if let Some(v) = map.get(key) {
-                    write_value(v, out, path)?;
+                if !write_value(v, out) {
+                    return false;
                 }
-                path.truncate(len);
             }
             out.push(b'}');
         }
     }
-    Ok(())
+    true
+}
+
+fn itoa(n: i128) -> String {
+    n.to_string()
+}
+
+/// The path and text of the first non-integer number, in canonical key order.
+fn first_float(value: &Value, path: String) -> Option<(String, String)> {
+    match value {
+        Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_none() => {
+            Some((path, n.to_string()))
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| first_float(v, format!("{path}[{i}]"))),
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            keys.into_iter().find_map(|k| {
+                map.get(k)
+                    .and_then(|v| first_float(v, format!("{path}.{k}")))
+            })
+        }
+        _ => None,
+    }
 }
 
 fn write_string(s: &str, out: &mut Vec<u8>) {

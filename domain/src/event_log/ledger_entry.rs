@@ -75,6 +75,34 @@ impl LedgerEntry {
         Ok(entry)
     }
 
+    /// Decode canonical bytes to a JSON value without building the struct (the hot path
+    /// of `log verify`): the bytes must be canonical and hold exactly the entry's keys.
+    pub fn decode_value(bytes: &[u8]) -> Result<Value, LedgerEntryError> {
+        const KEYS: [&str; 8] = [
+            "aggregate_id",
+            "aggregate_sequence",
+            "aggregate_type",
+            "event_id",
+            "global_sequence",
+            "occurred_on",
+            "payload",
+            "store_version",
+        ];
+        let value: Value = serde_json::from_slice(bytes)?;
+        let Some(map) = value.as_object() else {
+            return Err(LedgerEntryError::NotCanonical);
+        };
+        if map.len() != KEYS.len() || !KEYS.iter().all(|k| map.contains_key(*k)) {
+            return Err(LedgerEntryError::NotCanonical);
+        }
+        let mut again = Vec::with_capacity(bytes.len());
+        super::canonical::write_canonical(&value, &mut again)?;
+        if again != bytes {
+            return Err(LedgerEntryError::NotCanonical);
+        }
+        Ok(value)
+    }
+
     /// The entry hash chained on `prev`.
     pub fn chain_hash(prev: &[u8; 32], canonical: &[u8]) -> [u8; 32] {
         let mut h = Sha256::new();
@@ -143,6 +171,22 @@ mod tests {
             hex::encode(crate::integrity::leaf_hash(&bytes)),
             "be7034d3b5e9b5130494b66a31bd9d64b491bbcfe5854a7b24b945fe4bace640"
         );
+    }
+
+    #[test]
+    fn decode_value_agrees_with_decode() {
+        let bytes = entry().canonical_bytes().unwrap_or_default();
+        let v = LedgerEntry::decode_value(&bytes).ok();
+        assert_eq!(
+            v.as_ref().map(|v| v["global_sequence"].clone()),
+            Some(json!(1))
+        );
+        let mut extra = entry();
+        extra.payload = json!({"x": 1});
+        let mut other = serde_json::to_value(&extra).unwrap_or_default();
+        other["surplus"] = json!(true);
+        let b = crate::event_log::canonical_json(&other).unwrap_or_default();
+        assert!(LedgerEntry::decode_value(&b).is_err());
     }
 
     #[test]

@@ -137,53 +137,6 @@ pub async fn ledger_extent(db: &Database) -> Result<(i64, i64), StoreError> {
     Ok(r)
 }
 
-/// The event rows of `aggregate_type` referenced by ledger positions `(after, upto]`.
-/// `aggregate_type` must be a registered name (it becomes a table name).
-pub async fn event_rows_for_range(
-    db: &Database,
-    aggregate_type: &str,
-    after: i64,
-    upto: i64,
-) -> Result<Vec<EventRow>, StoreError> {
-    let where_ = "WHERE id IN (SELECT event_id FROM ledger WHERE global_sequence > $1 \
-                  AND global_sequence <= $2 AND aggregate_type = $3)";
-    let mut out = Vec::new();
-    match db {
-        Database::Sqlite(p) => {
-            let sql = format!(
-                "SELECT id, aggregate_id, payload, occurred_on, sequence_number, version \
-                 FROM {aggregate_type}_events {where_}"
-            );
-            let rows = sqlx::query(&sql)
-                .bind(after)
-                .bind(upto)
-                .bind(aggregate_type)
-                .fetch_all(p);
-            for r in rows.await? {
-                out.push(event_row!(r));
-            }
-        }
-        Database::Postgres(p) => {
-            let sql = format!(
-                "SELECT CAST(id AS TEXT) AS id, CAST(aggregate_id AS TEXT) AS aggregate_id, \
-                 CAST(payload AS TEXT) AS payload, \
-                 to_char(occurred_on AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS occurred_on, \
-                 CAST(sequence_number AS BIGINT) AS sequence_number, CAST(version AS BIGINT) AS version \
-                 FROM {aggregate_type}_events {where_}"
-            );
-            let rows = sqlx::query(&sql)
-                .bind(after)
-                .bind(upto)
-                .bind(aggregate_type)
-                .fetch_all(p);
-            for r in rows.await? {
-                out.push(event_row!(r));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Rows of an events table and one of them (if any) that no ledger entry references.
 pub async fn unledgered_event(
     db: &Database,
@@ -221,4 +174,102 @@ pub async fn unledgered_event(
             Ok((count, row))
         }
     }
+}
+
+/// A ledger row and the event row it commits to (if that row exists).
+#[derive(Debug, Clone)]
+pub struct JoinedRow {
+    /// The ledger row.
+    pub ledger: LedgerRow,
+    /// The event row with that id in the aggregate type's table, if any.
+    pub event: Option<EventRow>,
+}
+
+/// Up to `limit` ledger rows after `after`, each joined to its event row in one query
+/// (one LEFT JOIN per registered aggregate table, all by primary key).
+pub async fn ledger_chunk(
+    db: &Database,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<JoinedRow>, StoreError> {
+    let names = crate::registry::AGGREGATE_NAMES;
+    let pg = matches!(db, Database::Postgres(_));
+    let coalesce = |col: &str| {
+        let parts: Vec<String> = (0..names.len()).map(|i| format!("e{i}.{col}")).collect();
+        format!("COALESCE({})", parts.join(", "))
+    };
+    let text = |expr: String| format!("CAST({expr} AS TEXT)");
+    let occurred = if pg {
+        format!(
+            "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+            coalesce("occurred_on")
+        )
+    } else {
+        coalesce("occurred_on")
+    };
+    let joins: String = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            format!(
+                " LEFT JOIN {n}_events e{i} ON l.aggregate_type = '{n}' AND e{i}.id = l.event_id"
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT l.global_sequence, CAST(l.event_id AS TEXT) AS event_id, l.aggregate_type, \
+         CAST(l.aggregate_id AS TEXT) AS aggregate_id, l.aggregate_sequence, \
+         CAST(l.command_id AS TEXT) AS command_id, CAST(l.command_index AS BIGINT) AS command_index, \
+         l.canonical, l.prev_hash, l.entry_hash, \
+         {} AS e_id, {} AS e_aggregate_id, {} AS e_payload, {occurred} AS e_occurred_on, \
+         CAST({} AS BIGINT) AS e_sequence_number, CAST({} AS BIGINT) AS e_version \
+         FROM ledger l{joins} WHERE l.global_sequence > $1 ORDER BY l.global_sequence LIMIT $2",
+        text(coalesce("id")),
+        text(coalesce("aggregate_id")),
+        text(coalesce("payload")),
+        coalesce("sequence_number"),
+        coalesce("version"),
+    );
+    macro_rules! joined {
+        ($r:expr) => {{
+            let ledger = ledger_row!($r);
+            let id: Option<String> = $r.try_get("e_id")?;
+            let event = match id {
+                None => None,
+                Some(id) => Some(EventRow {
+                    id,
+                    aggregate_id: $r.try_get("e_aggregate_id")?,
+                    payload: $r.try_get("e_payload")?,
+                    occurred_on: $r.try_get("e_occurred_on")?,
+                    sequence_number: $r.try_get("e_sequence_number")?,
+                    version: $r.try_get("e_version")?,
+                }),
+            };
+            JoinedRow { ledger, event }
+        }};
+    }
+    let mut out = Vec::with_capacity(limit.max(0) as usize);
+    match db {
+        Database::Sqlite(p) => {
+            for r in sqlx::query(&sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+            {
+                out.push(joined!(r));
+            }
+        }
+        Database::Postgres(p) => {
+            for r in sqlx::query(&sql)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+            {
+                out.push(joined!(r));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -12,7 +12,7 @@ use jianxin_domain::event_log::{LedgerEntry, GENESIS_HASH};
 use jianxin_domain::integrity::{hash_to_hex, leaf_hash, Hash, TreeBuilder};
 use serde_json::Value;
 
-use super::read::{event_rows_for_range, ledger_extent, ledger_rows, unledgered_event, EventRow};
+use super::read::{ledger_chunk, ledger_extent, unledgered_event, EventRow, JoinedRow, LedgerRow};
 use crate::db::Database;
 use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
@@ -57,6 +57,9 @@ pub struct Expectation {
 }
 
 /// Verify the whole log. Outer error: the database failed; inner: the log is not intact.
+///
+/// The next chunk is fetched while the current one is checked, and each ledger row
+/// arrives joined to its event row, so the database and the CPU work side by side.
 pub async fn verify(
     db: &Database,
     checkpoint: Option<Expectation>,
@@ -64,34 +67,20 @@ pub async fn verify(
     let mut tree = TreeBuilder::new();
     let mut head: Hash = GENESIS_HASH;
     let mut expected_seq: u64 = 1;
-    let mut per_type: HashMap<String, i64> = HashMap::new();
+    let mut per_type: HashMap<&'static str, i64> = HashMap::new();
     let mut checkpoint_root: Option<Hash> = None;
+    let fetch = |after: i64| {
+        let db = db.clone();
+        tokio::spawn(async move { ledger_chunk(&db, after, CHUNK).await })
+    };
+    let mut pending = fetch(0);
     loop {
-        let after = expected_seq as i64 - 1;
-        let rows = ledger_rows(db, after, CHUNK).await?;
+        let rows = pending
+            .await
+            .map_err(|e| StoreError::Encoding(format!("verify task: {e}")))??;
         let Some(last) = rows.last() else { break };
-        let upto = last.global_sequence;
-        // The event rows this chunk commits to, per aggregate type.
-        let mut events: HashMap<String, EventRow> = HashMap::new();
-        let mut types: Vec<&str> = rows.iter().map(|r| r.aggregate_type.as_str()).collect();
-        types.sort_unstable();
-        types.dedup();
-        for t in types {
-            let Some(name) = AGGREGATE_NAMES.iter().find(|n| **n == t) else {
-                let at = rows
-                    .iter()
-                    .find(|r| r.aggregate_type == t)
-                    .map(|r| r.global_sequence);
-                return Ok(fail(
-                    at.unwrap_or(after + 1) as u64,
-                    format!("ledger row names unknown aggregate type {t:?}"),
-                ));
-            };
-            for e in event_rows_for_range(db, name, after, upto).await? {
-                events.insert(e.id.clone(), e);
-            }
-        }
-        for row in &rows {
+        pending = fetch(last.ledger.global_sequence);
+        for JoinedRow { ledger: row, event } in &rows {
             let seq = expected_seq;
             if row.global_sequence as u64 != seq {
                 return Ok(fail(
@@ -102,10 +91,19 @@ pub async fn verify(
                     ),
                 ));
             }
+            let Some(name) = AGGREGATE_NAMES.iter().find(|n| **n == row.aggregate_type) else {
+                return Ok(fail(
+                    seq,
+                    format!(
+                        "ledger row names unknown aggregate type {:?}",
+                        row.aggregate_type
+                    ),
+                ));
+            };
             if row.prev_hash.as_slice() != head.as_slice() {
                 return Ok(fail(seq, "prev_hash is not the hash of the previous entry"));
             }
-            let entry = match LedgerEntry::decode(&row.canonical) {
+            let entry = match LedgerEntry::decode_value(&row.canonical) {
                 Ok(e) => e,
                 Err(e) => return Ok(fail(seq, format!("canonical bytes: {e}"))),
             };
@@ -116,7 +114,7 @@ pub async fn verify(
             if let Err(what) = check_ledger_columns(row, &entry) {
                 return Ok(fail(seq, what));
             }
-            let Some(event) = events.get(&row.event_id) else {
+            let Some(event) = event else {
                 return Ok(fail(
                     seq,
                     format!(
@@ -131,7 +129,7 @@ pub async fn verify(
                     format!("{}_events row {}: {what}", row.aggregate_type, row.event_id),
                 ));
             }
-            *per_type.entry(row.aggregate_type.clone()).or_default() += 1;
+            *per_type.entry(name).or_default() += 1;
             tree.push(&leaf_hash(&row.canonical))
                 .map_err(|e| StoreError::Encoding(e.to_string()))?;
             head = hash;
@@ -178,7 +176,10 @@ pub async fn verify(
             None => {
                 return Ok(fail(
                     size + 1,
-                    format!("the log has {size} entries, fewer than the checkpoint's {}", cp.tree_size),
+                    format!(
+                        "the log has {size} entries, fewer than the checkpoint's {}",
+                        cp.tree_size
+                    ),
                 ))
             }
             Some(root) if root != cp.root => {
@@ -203,77 +204,80 @@ pub async fn verify(
 }
 
 /// The ledger row's own columns must say what its canonical bytes say.
-fn check_ledger_columns(row: &super::read::LedgerRow, entry: &LedgerEntry) -> Result<(), String> {
-    let differs = |field: &str, stored: &dyn std::fmt::Display, hashed: &dyn std::fmt::Display| {
+fn check_ledger_columns(row: &LedgerRow, entry: &Value) -> Result<(), String> {
+    let differs = |field: &str, stored: &dyn std::fmt::Display, hashed: &Value| {
         Err(format!(
             "ledger column {field} is {stored}, the hashed entry says {hashed}"
         ))
     };
-    if entry.global_sequence != row.global_sequence as u64 {
+    if entry["global_sequence"].as_i64() != Some(row.global_sequence) {
         return differs(
             "global_sequence",
             &row.global_sequence,
-            &entry.global_sequence,
+            &entry["global_sequence"],
         );
     }
-    if entry.event_id.to_string() != row.event_id {
-        return differs("event_id", &row.event_id, &entry.event_id);
+    if entry["event_id"].as_str() != Some(row.event_id.as_str()) {
+        return differs("event_id", &row.event_id, &entry["event_id"]);
     }
-    if entry.aggregate_type != row.aggregate_type {
-        return differs("aggregate_type", &row.aggregate_type, &entry.aggregate_type);
+    if entry["aggregate_type"].as_str() != Some(row.aggregate_type.as_str()) {
+        return differs(
+            "aggregate_type",
+            &row.aggregate_type,
+            &entry["aggregate_type"],
+        );
     }
-    if entry.aggregate_id.to_string() != row.aggregate_id {
-        return differs("aggregate_id", &row.aggregate_id, &entry.aggregate_id);
+    if entry["aggregate_id"].as_str() != Some(row.aggregate_id.as_str()) {
+        return differs("aggregate_id", &row.aggregate_id, &entry["aggregate_id"]);
     }
-    if entry.aggregate_sequence != row.aggregate_sequence as u64 {
+    if entry["aggregate_sequence"].as_i64() != Some(row.aggregate_sequence) {
         return differs(
             "aggregate_sequence",
             &row.aggregate_sequence,
-            &entry.aggregate_sequence,
+            &entry["aggregate_sequence"],
         );
     }
-    match entry.command() {
-        Some((id, index))
-            if id.to_string() == row.command_id && index as i64 == row.command_index =>
-        {
-            Ok(())
-        }
-        _ => Err("ledger columns command_id/command_index differ from the hashed entry".into()),
+    let payload = &entry["payload"];
+    if payload["command_id"].as_str() != Some(row.command_id.as_str())
+        || payload["command_index"].as_i64() != Some(row.command_index)
+    {
+        return Err("ledger columns command_id/command_index differ from the hashed entry".into());
     }
+    Ok(())
 }
 
 /// The stored event row must be exactly what the entry committed to.
-fn check_event_row(event: &EventRow, entry: &LedgerEntry) -> Result<(), String> {
-    if event.aggregate_id != entry.aggregate_id.to_string() {
+fn check_event_row(event: &EventRow, entry: &Value) -> Result<(), String> {
+    if entry["aggregate_id"].as_str() != Some(event.aggregate_id.as_str()) {
         return Err(format!(
             "aggregate_id is {}, hashed {}",
-            event.aggregate_id, entry.aggregate_id
+            event.aggregate_id, entry["aggregate_id"]
         ));
     }
-    if event.sequence_number as u64 != entry.aggregate_sequence {
+    if entry["aggregate_sequence"].as_i64() != Some(event.sequence_number) {
         return Err(format!(
             "sequence_number is {}, hashed {}",
-            event.sequence_number, entry.aggregate_sequence
+            event.sequence_number, entry["aggregate_sequence"]
         ));
     }
-    if event.occurred_on != entry.occurred_on {
+    if entry["occurred_on"].as_str() != Some(event.occurred_on.as_str()) {
         return Err(format!(
             "occurred_on is {}, hashed {}",
-            event.occurred_on, entry.occurred_on
+            event.occurred_on, entry["occurred_on"]
         ));
     }
-    if event.version.map(|v| v as i32) != entry.store_version {
+    if entry["store_version"].as_i64() != event.version {
         return Err(format!(
-            "version is {:?}, hashed {:?}",
-            event.version, entry.store_version
+            "version is {:?}, hashed {}",
+            event.version, entry["store_version"]
         ));
     }
     let payload: Value =
         serde_json::from_str(&event.payload).map_err(|e| format!("payload is not JSON: {e}"))?;
-    if payload != entry.payload {
+    if payload != entry["payload"] {
         return Err(format!(
             "payload differs from the hashed entry{}",
-            first_difference(&payload, &entry.payload, "$")
+            first_difference(&payload, &entry["payload"], "$")
         ));
     }
     Ok(())
