@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod directory;
 pub mod event_log;
 pub mod identifiers;
 pub mod integrity;
