@@ -182,6 +182,14 @@ pub async fn current_calendar(log: &EventLog) -> Result<WorkingCalendar, OpError
     })
 }
 
+/// The division table in force: the latest loaded version, else the shipped default.
+pub async fn current_divisions(log: &EventLog) -> Result<DivisionTable, OpError> {
+    Ok(match latest_content(log, ReferenceKind::Divisions).await? {
+        Some(text) => DivisionTable::from_csv(&text)?,
+        None => DivisionTable::default_table(),
+    })
+}
+
 async fn latest_content(log: &EventLog, kind: ReferenceKind) -> Result<Option<String>, OpError> {
     use esrs::store::EventStore;
     use jianxin_domain::reference_data::ReferenceDataEvent;
@@ -193,4 +201,49 @@ async fn latest_content(log: &EventLog, kind: ReferenceKind) -> Result<Option<St
         let ReferenceDataEvent::ReferenceDataLoaded { content, .. } = e.payload.event;
         content
     }))
+}
+
+/// Publish a version of the implementation rules (nothing is recorded when it equals the
+/// current version).
+pub async fn publish_rules(
+    log: &EventLog,
+    clock: &dyn Clock,
+    actor: &Actor,
+    rules: jianxin_domain::directory::Rules,
+    reason: &str,
+) -> Result<Vec<u64>, OpError> {
+    use jianxin_domain::directory::{
+        ImplementationRules, PublishRules, RulesCommand, RulesError, RULES_ID,
+    };
+    let issued = Issued {
+        meta: meta(clock, actor),
+        command: RulesCommand::Publish(PublishRules {
+            rules,
+            reason: reason.to_string(),
+        }),
+    };
+    match log
+        .execute::<ImplementationRules, _>(RULES_ID, issued)
+        .await?
+    {
+        Ok(Executed::Applied {
+            global_sequences, ..
+        })
+        | Ok(Executed::AlreadyApplied { global_sequences }) => Ok(global_sequences),
+        Err(RulesError::Invalid(violations)) => Err(OpError::Invalid {
+            message: format!(
+                "invalid rules: {}",
+                violations
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            location: violations.first().map(|v| v.path.to_string()),
+        }),
+        Err(e) => Err(OpError::Invalid {
+            message: e.to_string(),
+            location: Some("reason".into()),
+        }),
+    }
 }

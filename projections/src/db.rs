@@ -18,10 +18,17 @@ use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
 
 /// The schema version this binary writes; raised with every schema change.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Read-model tables (rebuildable; the service may rewrite them).
-pub const READ_MODEL_TABLES: &[&str] = &["reference_data_versions"];
+pub const READ_MODEL_TABLES: &[&str] = &[
+    "reference_data_versions",
+    "subject_versions",
+    "inspector_versions",
+    "inspector_relationships",
+    "inspection_items",
+    "implementation_rules_versions",
+];
 
 /// Where the log lives, parsed from `--db`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,11 +4,14 @@
 use std::sync::Arc;
 
 use jianxin_domain::access::AccessGrant;
+use jianxin_domain::directory::{ImplementationRules, InspectionItem, Inspector, Subject};
 use jianxin_domain::reference_data::ReferenceData;
 use sqlx::PgPool;
 
 use crate::db::Database;
-use crate::read_models::ReferenceDataVersions;
+use crate::read_models::{
+    InspectionItems, InspectorVersions, ReferenceDataVersions, RulesVersions, SubjectVersions,
+};
 use crate::store::{LogStore, PgLogStore, ReadModels, SqliteStore, StripedLocks};
 use crate::StoreError;
 
@@ -92,4 +95,8 @@ pub trait HasStore<A: esrs::Aggregate> {
 aggregates! {
     reference_data: ReferenceData => [ReferenceDataVersions],
     access_grant: AccessGrant => [],
+    subject: Subject => [SubjectVersions],
+    inspector: Inspector => [InspectorVersions],
+    inspection_item: InspectionItem => [InspectionItems],
+    implementation_rules: ImplementationRules => [RulesVersions],
 }

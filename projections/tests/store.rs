@@ -343,7 +343,7 @@ on_both!(
         for i in 0..5 {
             assert!(matches!(
                 batch.apply(Uuid::new_v4(), grant(&format!("u{i}"))).await,
-                Ok(Ok(1))
+                Ok(Ok(jianxin_projections::store::Applied { events: 1, .. }))
             ));
         }
         // a refusal inside a batch is reported and appends nothing for that command
@@ -357,13 +357,16 @@ on_both!(
         // a committed batch: every event ledgered in order, the chain intact
         let mut batch = db.log.batch::<AccessGrant>().await.expect("begin");
         let same = Uuid::new_v4();
-        assert!(matches!(batch.apply(same, grant("x")).await, Ok(Ok(1))));
+        assert!(matches!(
+            batch.apply(same, grant("x")).await,
+            Ok(Ok(jianxin_projections::store::Applied { events: 1, .. }))
+        ));
         // the batch sees its own writes: the same grant again is refused
         assert!(matches!(batch.apply(same, grant("x")).await, Ok(Err(_))));
         for i in 0..20 {
             assert!(matches!(
                 batch.apply(Uuid::new_v4(), grant(&format!("v{i}"))).await,
-                Ok(Ok(1))
+                Ok(Ok(jianxin_projections::store::Applied { events: 1, .. }))
             ));
         }
         assert_eq!(batch.commit().await.expect("commit"), 21);

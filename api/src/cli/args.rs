@@ -84,6 +84,164 @@ pub enum Command {
     /// Database administration (run as the schema owner).
     #[command(subcommand)]
     Db(DbCommand),
+    /// Bulk import of the directories, all or nothing.
+    Import(ImportArgs),
+    /// The subject directory (检查对象名录库).
+    #[command(subcommand)]
+    Subjects(SubjectsCommand),
+    /// The inspector directory (执法检查人员名录库).
+    #[command(subcommand)]
+    Inspectors(InspectorsCommand),
+    /// The inspection item list (随机抽查事项清单).
+    #[command(subcommand)]
+    Items(ItemsCommand),
+    /// The implementation rules (抽查工作细则).
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Read models.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+}
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportKindArg {
+    /// Market subjects.
+    Subjects,
+    /// Inspectors.
+    Inspectors,
+    /// Inspection items.
+    Items,
+}
+
+/// `jianxin import <KIND> <FILE>`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub kind: ImportKindArg,
+    /// A .csv or .xlsx file.
+    pub file: PathBuf,
+    /// Validate and report what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// CSV encoding (utf-8, gb18030, gbk); detected when absent.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// XLSX sheet (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// The date the changes take effect (default: today).
+    #[arg(long)]
+    pub effective: Option<NaiveDate>,
+}
+
+/// `jianxin subjects …`
+#[derive(Debug, Subcommand)]
+pub enum SubjectsCommand {
+    /// List subjects as of a date.
+    List {
+        /// A division code: this region and everything under it.
+        #[arg(long)]
+        region: Option<String>,
+        /// Subject kind (Chinese or English).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Credit risk class A–D.
+        #[arg(long)]
+        risk: Option<String>,
+        /// A supervision tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Status (Chinese or English).
+        #[arg(long)]
+        status: Option<String>,
+        /// As of this date (default: today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Cursor: list after this USCC.
+        #[arg(long)]
+        after: Option<String>,
+        /// Page size.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One subject with its history.
+    Show {
+        /// The USCC.
+        uscc: String,
+    },
+}
+
+/// `jianxin inspectors …`
+#[derive(Debug, Subcommand)]
+pub enum InspectorsCommand {
+    /// List inspectors as of a date.
+    List {
+        /// Department code.
+        #[arg(long)]
+        department: Option<String>,
+        /// A patrol area (division code).
+        #[arg(long)]
+        patrol_area: Option<String>,
+        /// A qualification.
+        #[arg(long)]
+        qualification: Option<String>,
+        /// Status (active, suspended, retired).
+        #[arg(long)]
+        status: Option<String>,
+        /// As of this date (default: today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Cursor: list after this id.
+        #[arg(long)]
+        after: Option<String>,
+        /// Page size.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+}
+
+/// `jianxin items …`
+#[derive(Debug, Subcommand)]
+pub enum ItemsCommand {
+    /// List inspection items.
+    List {
+        /// Cursor: list after this code.
+        #[arg(long)]
+        after: Option<String>,
+        /// Page size.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+}
+
+/// `jianxin rules …`
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List published versions.
+    List,
+    /// Publish a new version from a JSON file (see docs/IMPORT.md).
+    Publish {
+        /// The rules as JSON (every field; defaults with `jianxin rules defaults`).
+        #[arg(long)]
+        file: PathBuf,
+        /// Why this version is published.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print the default rules (DOMAIN.md) as JSON.
+    Defaults,
+}
+
+/// `jianxin projections …`
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// Replay the log into fresh read models (all, or the one named).
+    Rebuild {
+        /// A read model name.
+        name: Option<String>,
+    },
 }
 
 /// `jianxin db …`

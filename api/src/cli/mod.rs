@@ -5,6 +5,7 @@
 //! `{"code", "message", "location"}` on stderr.
 
 mod args;
+mod directory;
 mod error;
 mod log;
 mod misc;
@@ -64,5 +65,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(cmd) => serve::serve(&settings, cli.format, cmd).await,
         Command::Demo(cmd) => serve::demo(&settings, cli.format, cmd).await,
         Command::Db(cmd) => misc::db(&settings, cli.format, cmd).await,
+        Command::Import(args) => directory::import(&settings, cli.format, args).await,
+        Command::Subjects(cmd) => directory::subjects(&settings, cli.format, cmd).await,
+        Command::Inspectors(cmd) => directory::inspectors(&settings, cli.format, cmd).await,
+        Command::Items(cmd) => directory::items(&settings, cli.format, cmd).await,
+        Command::Rules(cmd) => directory::rules(&settings, cli.format, cmd).await,
+        Command::Projections(cmd) => directory::projections(&settings, cli.format, cmd).await,
     }
 }

@@ -1,3 +1,7 @@
-//! Bulk import of the directories (批量导入): reading files, validating every row, and writing all or nothing.
+//! Bulk import of the directories (批量导入): reading the files departments hand over
+//! ([`source`]), validating every row and writing all or nothing ([`run`]).
 
+pub mod run;
 pub mod source;
+
+pub use run::{import_file, ImportError, ImportOptions, Imported};

@@ -1,6 +1,9 @@
 //! Read models (读模型): tables derived from the log for queries, written in the event
 //! transaction and rebuildable from the log.
 
+mod directory;
+pub mod directory_queries;
 mod reference_data;
 
+pub use directory::{bars, InspectionItems, InspectorVersions, RulesVersions, SubjectVersions};
 pub use reference_data::{ReferenceDataVersion, ReferenceDataVersions};

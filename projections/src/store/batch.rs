@@ -23,6 +23,15 @@ enum BackendTx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// What one command of a batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    /// The aggregate had events before this command.
+    pub existed: bool,
+    /// Events the command appended.
+    pub events: usize,
+}
+
 /// An open all-or-nothing batch of commands of aggregate `A`.
 pub struct BatchWriter<A: Aggregate> {
     tx: BackendTx,
@@ -77,13 +86,14 @@ where
 
     /// Run one command against aggregate `aggregate_id` inside the batch. Outer error:
     /// storage; inner: the domain refused (the batch stays usable: the caller decides
-    /// whether to go on collecting errors or to roll back). Returns the events appended.
+    /// whether to go on collecting errors or to roll back).
     pub async fn apply(
         &mut self,
         aggregate_id: Uuid,
         command: A::Command,
-    ) -> Result<Result<usize, A::Error>, StoreError> {
+    ) -> Result<Result<Applied, A::Error>, StoreError> {
         let history = self.load(aggregate_id).await?;
+        let existed = !history.is_empty();
         let mut sequence = history.last().map(|e| e.sequence_number).unwrap_or(0);
         let state = history
             .into_iter()
@@ -144,7 +154,7 @@ where
             }
             self.appended += 1;
         }
-        Ok(Ok(n))
+        Ok(Ok(Applied { existed, events: n }))
     }
 
     /// Events appended so far in this batch.

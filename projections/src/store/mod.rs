@@ -7,10 +7,10 @@ mod postgres;
 mod read_model;
 mod sqlite;
 
-pub use batch::BatchWriter;
+pub use batch::{Applied, BatchWriter};
 pub use envelope::Envelope;
 pub use postgres::PgLogStore;
-pub use read_model::{ReadModel, ReadModels, Tx};
+pub use read_model::{Bind, ReadModel, ReadModels, Tx};
 pub(crate) use sqlite::decode_row as decode_sqlite_row;
 pub use sqlite::{SqliteStore, StripedLocks};
 

@@ -17,6 +17,92 @@ pub enum Tx<'a> {
     Postgres(&'a mut PgConnection),
 }
 
+impl Tx<'_> {
+    /// The events of aggregate `aggregate_id` in table `<name>_events`, in order, as seen
+    /// inside this transaction (including what it has just written).
+    pub async fn events<E: crate::store::Envelope>(
+        &mut self,
+        name: &str,
+        aggregate_id: uuid::Uuid,
+    ) -> Result<Vec<StoreEvent<E>>, StoreError> {
+        use sqlx::Row;
+        let sql = format!(
+            "SELECT id, aggregate_id, payload, occurred_on, sequence_number, version \
+             FROM {name}_events WHERE aggregate_id = $1 ORDER BY sequence_number"
+        );
+        let mut out = vec![];
+        match self {
+            Tx::Sqlite(c) => {
+                for row in sqlx::query(&sql)
+                    .bind(aggregate_id.to_string())
+                    .fetch_all(&mut **c)
+                    .await?
+                {
+                    out.push(crate::store::decode_sqlite_row::<E>(&row)?);
+                }
+            }
+            Tx::Postgres(c) => {
+                for row in sqlx::query(&sql)
+                    .bind(aggregate_id)
+                    .fetch_all(&mut **c)
+                    .await?
+                {
+                    let payload: serde_json::Value = row.try_get("payload")?;
+                    out.push(StoreEvent {
+                        id: row.try_get("id")?,
+                        aggregate_id: row.try_get("aggregate_id")?,
+                        payload: E::from_payload(payload)?,
+                        occurred_on: row.try_get("occurred_on")?,
+                        sequence_number: row.try_get("sequence_number")?,
+                        version: row.try_get("version")?,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Run a statement with text/integer binds on either backend.
+    pub async fn exec(&mut self, sql: &str, binds: &[Bind<'_>]) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(c) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = match b {
+                        Bind::Text(t) => q.bind(*t),
+                        Bind::OptText(t) => q.bind(*t),
+                        Bind::Int(i) => q.bind(*i),
+                    };
+                }
+                q.execute(&mut **c).await?;
+            }
+            Tx::Postgres(c) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = match b {
+                        Bind::Text(t) => q.bind(*t),
+                        Bind::OptText(t) => q.bind(*t),
+                        Bind::Int(i) => q.bind(*i),
+                    };
+                }
+                q.execute(&mut **c).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A bound parameter of [`Tx::exec`]: SQL text stays fixed, values are always bound.
+#[derive(Debug, Clone, Copy)]
+pub enum Bind<'a> {
+    /// Text.
+    Text(&'a str),
+    /// Nullable text.
+    OptText(Option<&'a str>),
+    /// An integer.
+    Int(i64),
+}
+
 /// The read models of aggregate `A`, shared by its store and its batch writer.
 pub type ReadModels<A> = std::sync::Arc<Vec<Box<dyn ReadModel<A>>>>;
 
