@@ -15,6 +15,13 @@ pub const CALENDAR_CSV: &str = include_str!("../../data/calendar-cn-2018-2026.cs
 /// The shipped division table (GB/T 2260 provinces, prefectures, counties).
 pub const DIVISIONS_CSV: &str = include_str!("../../data/divisions-gbt2260.csv");
 
+/// The demo directories (docs/samples): subjects, inspectors, inspection items.
+pub const SAMPLES: [(jianxin_domain::directory::import::ImportKind, &str, &str); 3] = [
+    (jianxin_domain::directory::import::ImportKind::Subjects, "subjects.csv", include_str!("../../docs/samples/subjects.csv")),
+    (jianxin_domain::directory::import::ImportKind::Inspectors, "inspectors.csv", include_str!("../../docs/samples/inspectors.csv")),
+    (jianxin_domain::directory::import::ImportKind::Items, "items.csv", include_str!("../../docs/samples/items.csv")),
+];
+
 /// One demo login.
 #[derive(Debug, Clone, Serialize)]
 pub struct DemoToken {
@@ -68,6 +75,40 @@ pub async fn seed(state: &AppState) -> Result<DemoSeed, OpError> {
         )
         .await?;
         appended += loaded.global_sequences.len();
+    }
+    // the default implementation rules (DOMAIN.md), then the sample directories, in
+    // force from 2026-01-01 so "as of" questions have a past
+    let published = ops::publish_rules(
+        &state.log,
+        state.clock.as_ref(),
+        &seeder,
+        jianxin_domain::directory::Rules::default(),
+        "demo: the default implementation rules of DOMAIN.md",
+    )
+    .await?;
+    appended += published.len();
+    let dir = tempfile::tempdir().map_err(|e| OpError::Invalid { message: e.to_string(), location: None })?;
+    for (kind, name, text) in SAMPLES {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).map_err(|e| OpError::Invalid { message: e.to_string(), location: None })?;
+        let options = crate::import::ImportOptions {
+            kind,
+            encoding: None,
+            sheet: None,
+            dry_run: false,
+            effective: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
+            progress: false,
+        };
+        let imported = crate::import::import_file(&state.log, state.clock.as_ref(), &seeder, &path, &options)
+            .await
+            .map_err(|e| OpError::Invalid { message: e.to_string(), location: Some(name.to_string()) })?;
+        if !imported.report.is_clean() {
+            return Err(OpError::Invalid {
+                message: format!("demo sample {name} does not import cleanly"),
+                location: Some(name.to_string()),
+            });
+        }
+        appended += imported.events_appended as usize;
     }
     let mut tokens = vec![];
     for (role, user, scopes) in DEMO_USERS {
