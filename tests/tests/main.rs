@@ -3,5 +3,6 @@
 
 mod binary;
 mod cli;
+mod cli_import;
 mod helpers;
 mod http;
