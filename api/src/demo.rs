@@ -17,9 +17,21 @@ pub const DIVISIONS_CSV: &str = include_str!("../../data/divisions-gbt2260.csv")
 
 /// The demo directories (docs/samples): subjects, inspectors, inspection items.
 pub const SAMPLES: [(jianxin_domain::directory::import::ImportKind, &str, &str); 3] = [
-    (jianxin_domain::directory::import::ImportKind::Subjects, "subjects.csv", include_str!("../../docs/samples/subjects.csv")),
-    (jianxin_domain::directory::import::ImportKind::Inspectors, "inspectors.csv", include_str!("../../docs/samples/inspectors.csv")),
-    (jianxin_domain::directory::import::ImportKind::Items, "items.csv", include_str!("../../docs/samples/items.csv")),
+    (
+        jianxin_domain::directory::import::ImportKind::Subjects,
+        "subjects.csv",
+        include_str!("../../docs/samples/subjects.csv"),
+    ),
+    (
+        jianxin_domain::directory::import::ImportKind::Inspectors,
+        "inspectors.csv",
+        include_str!("../../docs/samples/inspectors.csv"),
+    ),
+    (
+        jianxin_domain::directory::import::ImportKind::Items,
+        "items.csv",
+        include_str!("../../docs/samples/items.csv"),
+    ),
 ];
 
 /// One demo login.
@@ -87,10 +99,16 @@ pub async fn seed(state: &AppState) -> Result<DemoSeed, OpError> {
     )
     .await?;
     appended += published.len();
-    let dir = tempfile::tempdir().map_err(|e| OpError::Invalid { message: e.to_string(), location: None })?;
+    let dir = tempfile::tempdir().map_err(|e| OpError::Invalid {
+        message: e.to_string(),
+        location: None,
+    })?;
     for (kind, name, text) in SAMPLES {
         let path = dir.path().join(name);
-        std::fs::write(&path, text).map_err(|e| OpError::Invalid { message: e.to_string(), location: None })?;
+        std::fs::write(&path, text).map_err(|e| OpError::Invalid {
+            message: e.to_string(),
+            location: None,
+        })?;
         let options = crate::import::ImportOptions {
             kind,
             encoding: None,
@@ -99,9 +117,13 @@ pub async fn seed(state: &AppState) -> Result<DemoSeed, OpError> {
             effective: chrono::NaiveDate::from_ymd_opt(2026, 1, 1),
             progress: false,
         };
-        let imported = crate::import::import_file(&state.log, state.clock.as_ref(), &seeder, &path, &options)
-            .await
-            .map_err(|e| OpError::Invalid { message: e.to_string(), location: Some(name.to_string()) })?;
+        let imported =
+            crate::import::import_file(&state.log, state.clock.as_ref(), &seeder, &path, &options)
+                .await
+                .map_err(|e| OpError::Invalid {
+                    message: e.to_string(),
+                    location: Some(name.to_string()),
+                })?;
         if !imported.report.is_clean() {
             return Err(OpError::Invalid {
                 message: format!("demo sample {name} does not import cleanly"),
