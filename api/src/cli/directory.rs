@@ -73,26 +73,18 @@ pub async fn import(settings: &Settings, format: Format, args: ImportArgs) -> Re
     };
     let s = imported.report.summary();
     print(format, &imported, || {
-        let verb = if imported.dry_run { "would be" } else { "" };
         let mut out = format!(
-            "{} {}: {} created, {} changed, {} unchanged, {} rejected{}{}\n",
+            "{} {}: {} created, {} changed, {} unchanged, {} rejected\n",
             imported.source,
             kind.as_str(),
             s.created,
             s.changed,
             s.unchanged,
             s.rejected,
-            if verb.is_empty() {
-                ""
-            } else {
-                " (dry run: nothing written; counts are what "
-            },
-            if verb.is_empty() {
-                ""
-            } else {
-                "an import would do)"
-            },
         );
+        if imported.dry_run {
+            out.push_str("dry run: nothing written; the counts are what an import would do\n");
+        }
         for h in &imported.report.header_errors {
             out.push_str(&format!("header: {h}\n"));
         }

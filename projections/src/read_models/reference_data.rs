@@ -9,7 +9,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::db::Database;
-use crate::store::{ReadModel, Tx};
+use crate::store::{Bind, ReadModel, Tx};
 use crate::StoreError;
 
 /// The read model of reference-data versions.
@@ -64,27 +64,22 @@ impl ReadModel<ReferenceData> for ReferenceDataVersions {
             source,
             ..
         } = &event.payload.event;
-        let q = sqlx::query(INSERT);
-        macro_rules! bind_all {
-            ($q:expr) => {
-                $q.bind(kind.as_str())
-                    .bind(*version as i64)
-                    .bind(digest)
-                    .bind(*rows as i64)
-                    .bind(source)
-                    .bind(format_micros(&event.payload.recorded_at))
-                    .bind(&event.payload.actor.user)
-                    .bind(global_sequence as i64)
-            };
-        }
-        match tx {
-            Tx::Sqlite(c) => {
-                bind_all!(q).execute(c).await?;
-            }
-            Tx::Postgres(c) => {
-                bind_all!(sqlx::query(INSERT)).execute(c).await?;
-            }
-        }
+        let loaded_at = format_micros(&event.payload.recorded_at);
+        let mut tx = tx;
+        tx.exec(
+            INSERT,
+            &[
+                Bind::Text(kind.as_str()),
+                Bind::Int(*version as i64),
+                Bind::Text(digest),
+                Bind::Int(*rows as i64),
+                Bind::Text(source),
+                Bind::Text(&loaded_at),
+                Bind::Text(&event.payload.actor.user),
+                Bind::Int(global_sequence as i64),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -10,7 +10,7 @@ use esrs::store::StoreEvent;
 use esrs::Aggregate;
 use jianxin_domain::event_log::format_micros;
 use serde_json::Value;
-use sqlx::{Postgres, Row, Sqlite, Transaction};
+use sqlx::{Postgres, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::read_model::{ReadModels, Tx};
@@ -36,7 +36,6 @@ pub struct Applied {
 pub struct BatchWriter<A: Aggregate> {
     tx: BackendTx,
     read_models: ReadModels<A>,
-    select: String,
     insert: String,
     head: Option<(i64, Vec<u8>)>,
     appended: u64,
@@ -53,10 +52,6 @@ where
         read_models: ReadModels<A>,
     ) -> Result<Self, StoreError> {
         let table = format!("{}_events", A::NAME);
-        let select = format!(
-            "SELECT id, aggregate_id, payload, occurred_on, sequence_number, version \
-             FROM {table} WHERE aggregate_id = $1 ORDER BY sequence_number"
-        );
         let insert = format!(
             "INSERT INTO {table} (id, aggregate_id, payload, occurred_on, sequence_number, version) \
              VALUES ($1, $2, $3, $4, $5, $6)"
@@ -77,7 +72,6 @@ where
         Ok(BatchWriter {
             tx,
             read_models,
-            select,
             insert,
             head,
             appended: 0,
@@ -181,36 +175,11 @@ where
     }
 
     async fn load(&mut self, aggregate_id: Uuid) -> Result<Vec<StoreEvent<A::Event>>, StoreError> {
-        let mut out = vec![];
-        match &mut self.tx {
-            BackendTx::Sqlite(tx) => {
-                let rows = sqlx::query(&self.select)
-                    .bind(aggregate_id.to_string())
-                    .fetch_all(&mut **tx)
-                    .await?;
-                for row in rows {
-                    out.push(super::sqlite::decode_row::<A::Event>(&row)?);
-                }
-            }
-            BackendTx::Postgres(tx) => {
-                let rows = sqlx::query(&self.select)
-                    .bind(aggregate_id)
-                    .fetch_all(&mut **tx)
-                    .await?;
-                for row in rows {
-                    let payload: Value = row.try_get("payload")?;
-                    out.push(StoreEvent {
-                        id: row.try_get("id")?,
-                        aggregate_id: row.try_get("aggregate_id")?,
-                        payload: A::Event::from_payload(payload)?,
-                        occurred_on: row.try_get("occurred_on")?,
-                        sequence_number: row.try_get("sequence_number")?,
-                        version: row.try_get("version")?,
-                    });
-                }
-            }
-        }
-        Ok(out)
+        let mut tx = match &mut self.tx {
+            BackendTx::Sqlite(tx) => Tx::Sqlite(tx),
+            BackendTx::Postgres(tx) => Tx::Postgres(tx),
+        };
+        tx.events::<A::Event>(A::NAME, aggregate_id).await
     }
 }
 
