@@ -39,14 +39,15 @@ pub enum Executed<S> {
 #[derive(Clone)]
 pub struct EventLog {
     db: Database,
-    stores: Stores,
+    /// Shared: one set of stores per process, cheap to clone into every handler.
+    stores: std::sync::Arc<Stores>,
 }
 
 impl EventLog {
     /// Connect, migrate and build the stores.
     pub async fn open(location: &DbLocation) -> Result<EventLog, StoreError> {
         let db = Database::connect(location).await?;
-        let stores = Stores::new(&db).await?;
+        let stores = std::sync::Arc::new(Stores::new(&db).await?);
         Ok(EventLog { db, stores })
     }
 
