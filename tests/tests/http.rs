@@ -8,14 +8,16 @@ use std::collections::BTreeSet;
 use axum::body::Body;
 use axum::http::{header, HeaderValue, Method};
 use jianxin_api::tokens::{self, Claims};
+use jianxin_domain::directory::Rules;
 use jianxin_domain::event_log::Role;
 use jianxin_domain::integrity::{
     hash_from_hex, leaf_hash, open_checkpoint, ConsistencyProof, NoteSigner, NoteVerifier,
 };
 use jianxin_projections::ledger::EventProof;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::{request, test_now, user_of, TestApp, CALENDAR_CSV};
+use crate::http_directory::{multipart, post_json, Part, SUBJECTS_CSV};
 use crate::on_both;
 
 /// What a caller gets: allowed (2xx), 403, or 401.
@@ -40,20 +42,27 @@ const ROLES: [Role; 6] = [
 /// (method, OpenAPI path template, URI called, access by column).
 /// Columns: admin, planner, inspector, credit_officer, supervisor, external_system, none.
 #[rustfmt::skip]
-const MATRIX: [(&str, &str, &str, [Access; 7]); 13] = [
-    ("GET",  "/healthz",                       "/healthz",                [A, A, A, A, A, A, A]),
-    ("GET",  "/readyz",                        "/readyz",                 [A, A, A, A, A, A, A]),
-    ("GET",  "/metrics",                       "/metrics",                [A, F, F, F, F, F, U]),
-    ("GET",  "/openapi.json",                  "/openapi.json",           [A, A, A, A, A, A, A]),
-    ("GET",  "/docs",                          "/docs",                   [A, A, A, A, A, A, A]),
-    ("GET",  "/v1/log/checkpoint",             "/v1/log/checkpoint",      [A, A, A, A, A, A, A]),
-    ("GET",  "/v1/log/key",                    "/v1/log/key",             [A, A, A, A, A, A, A]),
-    ("GET",  "/v1/log/proof/{seq}",            "/v1/log/proof/1",         [A, A, A, A, A, A, A]),
-    ("GET",  "/v1/log/consistency/{old_size}", "/v1/log/consistency/1",   [A, A, A, A, A, A, A]),
-    ("GET",  "/v1/log/events",                 "/v1/log/events",          [A, F, F, F, A, F, U]),
-    ("GET",  "/v1/reference/{kind}",           "/v1/reference/calendar",  [A, A, F, A, A, F, U]),
-    ("POST", "/v1/reference/{kind}",           "/v1/reference/calendar",  [A, F, F, F, F, F, U]),
-    ("GET",  "/v1/me",                         "/v1/me",                  [A, A, A, A, A, A, U]),
+const MATRIX: [(&str, &str, &str, [Access; 7]); 20] = [
+    ("GET",  "/healthz",                       "/healthz",                        [A, A, A, A, A, A, A]),
+    ("GET",  "/readyz",                        "/readyz",                         [A, A, A, A, A, A, A]),
+    ("GET",  "/metrics",                       "/metrics",                        [A, F, F, F, F, F, U]),
+    ("GET",  "/openapi.json",                  "/openapi.json",                   [A, A, A, A, A, A, A]),
+    ("GET",  "/docs",                          "/docs",                           [A, A, A, A, A, A, A]),
+    ("GET",  "/v1/log/checkpoint",             "/v1/log/checkpoint",              [A, A, A, A, A, A, A]),
+    ("GET",  "/v1/log/key",                    "/v1/log/key",                     [A, A, A, A, A, A, A]),
+    ("GET",  "/v1/log/proof/{seq}",            "/v1/log/proof/1",                 [A, A, A, A, A, A, A]),
+    ("GET",  "/v1/log/consistency/{old_size}", "/v1/log/consistency/1",           [A, A, A, A, A, A, A]),
+    ("GET",  "/v1/log/events",                 "/v1/log/events",                  [A, F, F, F, A, F, U]),
+    ("GET",  "/v1/reference/{kind}",           "/v1/reference/calendar",          [A, A, F, A, A, F, U]),
+    ("POST", "/v1/reference/{kind}",           "/v1/reference/calendar",          [A, F, F, F, F, F, U]),
+    ("GET",  "/v1/me",                         "/v1/me",                          [A, A, A, A, A, A, U]),
+    ("GET",  "/v1/subjects",                   "/v1/subjects",                    [A, A, A, A, A, F, U]),
+    ("GET",  "/v1/subjects/{uscc}",            "/v1/subjects/91330102MA2B0C1D0U", [A, A, A, A, A, F, U]),
+    ("GET",  "/v1/inspectors",                 "/v1/inspectors",                  [A, A, F, F, A, F, U]),
+    ("GET",  "/v1/items",                      "/v1/items",                       [A, A, A, F, A, F, U]),
+    ("GET",  "/v1/rules",                      "/v1/rules",                       [A, A, F, F, A, F, U]),
+    ("POST", "/v1/rules",                      "/v1/rules",                       [A, A, F, F, F, F, U]),
+    ("POST", "/v1/imports/{kind}",             "/v1/imports/subjects",            [A, A, F, F, F, F, U]),
 ];
 
 async fn tokens(app: &TestApp) -> Vec<String> {
@@ -64,20 +73,42 @@ async fn tokens(app: &TestApp) -> Vec<String> {
     out
 }
 
+/// Each route called with a body it accepts, so that an admitted role gets a 2xx (imports
+/// as dry runs).
 async fn call(
     app: &TestApp,
     method: &str,
     uri: &str,
     token: Option<&str>,
 ) -> crate::helpers::TestResponse {
-    match method {
-        "POST" => app.post_csv(uri, CALENDAR_CSV, token).await,
+    match (method, uri) {
+        ("POST", "/v1/rules") => {
+            let body = json!({"rules": Rules::default(), "reason": "matrix"});
+            app.send(post_json(uri, &body, token)).await
+        }
+        ("POST", "/v1/imports/subjects") => {
+            let parts = [
+                Part::file("subjects.csv", SUBJECTS_CSV),
+                Part::text("dry_run", "true"),
+            ];
+            app.send(multipart(uri, &parts, token)).await
+        }
+        ("POST", _) => app.post_csv(uri, CALENDAR_CSV, token).await,
         _ => app.get(uri, token).await,
     }
 }
 
 async fn access_matrix(app: &TestApp) {
     let tokens = tokens(app).await;
+    // The subject the matrix shows must exist.
+    let setup = app
+        .send(multipart(
+            "/v1/imports/subjects",
+            &[Part::file("subjects.csv", SUBJECTS_CSV)],
+            tokens.first().map(String::as_str),
+        ))
+        .await;
+    assert_eq!(setup.status.as_u16(), 200, "{}", setup.text());
     for (method, _, uri, expected) in MATRIX {
         for (column, want) in expected.iter().enumerate() {
             let token = tokens.get(column).map(String::as_str);

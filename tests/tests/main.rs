@@ -6,3 +6,4 @@ mod cli;
 mod cli_import;
 mod helpers;
 mod http;
+mod http_directory;

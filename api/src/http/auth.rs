@@ -80,6 +80,43 @@ impl RoleSet for ReferenceReaders {
     ];
 }
 
+/// Who reads the subject directory: everyone who plans, inspects, supervises or rates
+/// credit (external systems do not).
+pub struct SubjectReaders;
+impl RoleSet for SubjectReaders {
+    const ROLES: &'static [Role] = &[
+        Role::Admin,
+        Role::Planner,
+        Role::Inspector,
+        Role::Supervisor,
+        Role::CreditOfficer,
+    ];
+}
+
+/// Who reads the inspection item list: the subject readers but credit officers.
+pub struct ItemReaders;
+impl RoleSet for ItemReaders {
+    const ROLES: &'static [Role] = &[
+        Role::Admin,
+        Role::Planner,
+        Role::Inspector,
+        Role::Supervisor,
+    ];
+}
+
+/// Who reads the inspector directory and the implementation rules: those who plan
+/// draws and those who oversee them.
+pub struct PlanningReaders;
+impl RoleSet for PlanningReaders {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Planner, Role::Supervisor];
+}
+
+/// Who changes the directories and the rules: administrators and planners.
+pub struct DirectoryWriters;
+impl RoleSet for DirectoryWriters {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Planner];
+}
+
 /// Verified claims whose role is one of `R`'s.
 pub struct Authorized<R: RoleSet>(pub Claims, PhantomData<R>);
 

@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "jianxin",
-        description = "Event-sourced supervision and credit platform: integrity ledger, reference data, access. Errors are RFC 9457 problems (`application/problem+json`). Send `Authorization: Bearer <token>` (from `jianxin token issue`) to routes that name roles."
+        description = "Event-sourced supervision and credit platform: integrity ledger, reference data, directories (subjects, inspectors, items, rules, bulk import), access. Errors are RFC 9457 problems (`application/problem+json`). Send `Authorization: Bearer <token>` (from `jianxin token issue`) to routes that name roles."
     ),
     paths(
         super::health::healthz,
@@ -34,6 +34,13 @@ use crate::state::AppState;
         super::ledger::events,
         super::reference::list,
         super::reference::load,
+        super::subjects::subjects,
+        super::subjects::subject,
+        super::directory::inspectors,
+        super::directory::items,
+        super::rules::list,
+        super::rules::publish,
+        super::imports::import,
         super::me::me,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),

@@ -58,6 +58,11 @@ pub struct Problem {
     pub code: String,
     /// Located errors (empty when the problem has no location).
     pub errors: Vec<FieldError>,
+    /// The whole report of a rejected import (`import-rejected` problems only): counts and
+    /// the bad rows grouped by column and expectation, as a clean import returns it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub report: Option<serde_json::Value>,
 }
 
 /// Every way a request can fail, with its HTTP meaning.
@@ -119,6 +124,17 @@ pub enum ApiError {
         /// Where.
         errors: Vec<FieldError>,
     },
+    /// 422: an import file with a bad header or bad rows, so nothing was written. The
+    /// problem locates each example error and carries the full report as `report`.
+    #[error("{message}")]
+    ImportRejected {
+        /// How many rows were bad, or that the header was.
+        message: String,
+        /// One per header error and per reported example (`row 3, column uscc`).
+        errors: Vec<FieldError>,
+        /// The import report, as JSON.
+        report: Box<serde_json::Value>,
+    },
     /// 503: the request did not finish within the server's time limit.
     #[error("the request did not complete within {} s", .0.as_secs())]
     Timeout(Duration),
@@ -164,7 +180,9 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable { .. } | ApiError::ImportRejected { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Timeout(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Status(s) => *s,
@@ -183,6 +201,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
             ApiError::Unprocessable { .. } => "invalid-input",
+            ApiError::ImportRejected { .. } => "import-rejected",
             ApiError::Timeout(_) => "timeout",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -211,10 +230,14 @@ impl ApiError {
     /// The problem document, with `detail` as the client may see it.
     fn problem(&self, detail: String) -> Problem {
         let errors = match self {
-            ApiError::BadRequest { errors, .. } | ApiError::Unprocessable { errors, .. } => {
-                errors.clone()
-            }
+            ApiError::BadRequest { errors, .. }
+            | ApiError::Unprocessable { errors, .. }
+            | ApiError::ImportRejected { errors, .. } => errors.clone(),
             _ => vec![],
+        };
+        let report = match self {
+            ApiError::ImportRejected { report, .. } => Some((**report).clone()),
+            _ => None,
         };
         Problem {
             kind: format!("{PROBLEM_TYPE_BASE}{}", self.code()),
@@ -223,6 +246,7 @@ impl ApiError {
             detail,
             code: self.code().to_string(),
             errors,
+            report,
         }
     }
 }
@@ -237,7 +261,7 @@ pub struct ServerFault {
 }
 
 fn problem_body(problem: &Problem) -> Body {
-    // A Problem holds only strings and integers: serialising it cannot fail.
+    // A Problem holds only strings, integers and JSON values: serialising it cannot fail.
     Body::from(serde_json::to_vec(problem).unwrap_or_default())
 }
 
@@ -428,6 +452,25 @@ mod tests {
         assert_eq!(json["status"], 422);
         assert_eq!(json["errors"][0]["path"], "line 3, column 1");
         assert_eq!(json["errors"][0]["message"], "bad date");
+    }
+
+    #[tokio::test]
+    async fn import_rejections_carry_their_report() {
+        let (status, _, json) = render(ApiError::ImportRejected {
+            message: "1 bad row(s); nothing was written".into(),
+            errors: vec![FieldError {
+                path: "row 2, column uscc".into(),
+                message: "\"x\": expected a USCC of 18 characters".into(),
+            }],
+            report: Box::new(serde_json::json!({"rejected": 1, "errors": []})),
+        })
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(json["code"], "import-rejected");
+        assert_eq!(json["errors"][0]["path"], "row 2, column uscc");
+        assert_eq!(json["report"]["rejected"], 1);
+        let (_, _, other) = render(ApiError::NotFound("no".into())).await;
+        assert!(other.get("report").is_none(), "{other}");
     }
 
     #[tokio::test]

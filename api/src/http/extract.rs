@@ -1,11 +1,13 @@
 //! Extractors whose rejections are [`ApiError`]s naming the offending field: JSON bodies
 //! ([`AppJson`], also a response), query strings ([`AppQuery`]), path parameters
-//! ([`AppPath`]) and CSV uploads ([`Csv`]). axum's own extractors answer in plain text;
-//! these answer in problems with a `path` per error.
+//! ([`AppPath`]), CSV uploads ([`Csv`]) and `multipart/form-data` forms ([`Form`]).
+//! axum's own extractors answer in plain text; these answer in problems with a `path` per
+//! error.
 
 use axum::body::Bytes;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -116,6 +118,32 @@ impl<S: Send + Sync> FromRequest<S> for Csv {
         String::from_utf8(bytes.into())
             .map(Csv)
             .map_err(|e| ApiError::bad_request("body", format!("the CSV is not UTF-8: {e}")))
+    }
+}
+
+/// A `multipart/form-data` body, read part by part (415 for another media type). Errors
+/// while reading the parts convert with `?`: 413 beyond the body limit, 400 otherwise.
+pub struct Form(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        require_media_type(req.headers(), "multipart/form-data")?;
+        Multipart::from_request(req, state)
+            .await
+            .map(Form)
+            .map_err(|e: MultipartRejection| ApiError::bad_request("body", e.body_text()))
+    }
+}
+
+impl From<MultipartError> for ApiError {
+    fn from(e: MultipartError) -> Self {
+        match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit: BODY_LIMIT },
+            s if s.is_client_error() => ApiError::bad_request("body", e.body_text()),
+            _ => ApiError::Internal(format!("reading a multipart body: {}", e.body_text())),
+        }
     }
 }
 

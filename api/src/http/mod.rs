@@ -4,11 +4,16 @@
 //! RFC 9457 problem.
 //!
 //! - `error`: [`ApiError`], problems, the 5xx logging middleware.
-//! - `extract`: JSON, query, path and CSV extractors whose rejections name the field.
+//! - `extract`: JSON, query, path, CSV and multipart extractors whose rejections name
+//!   the field.
 //! - `auth`: bearer tokens → [`Claims`](crate::tokens::Claims), role sets.
 //! - `health`, `metrics`, `docs`: probes, Prometheus metrics, OpenAPI and `/docs`.
 //! - `ledger`: checkpoints, proofs and the ledger (`/v1/log/…`).
 //! - `reference`: reference-data versions and loads (`/v1/reference/{kind}`).
+//! - `subjects`: the subject directory as of a day, one subject's history (`/v1/subjects`).
+//! - `directory`: inspectors as of a day, inspection items (`/v1/inspectors`, `/v1/items`).
+//! - `rules`: the implementation rules, listed and published (`/v1/rules`).
+//! - `imports`: bulk import of directory files (`/v1/imports/{kind}`).
 //! - `me`: the caller's claims (`/v1/me`).
 //!
 //! Middleware, outermost first: request id (`x-request-id`, a UUID when absent, echoed
@@ -17,14 +22,18 @@
 //! finishing (5xx causes logged), a 30 s timeout, a 10 MiB body limit.
 
 mod auth;
+mod directory;
 mod docs;
 mod error;
 mod extract;
 mod health;
+mod imports;
 mod ledger;
 mod me;
 mod metrics;
 mod reference;
+mod rules;
+mod subjects;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,10 +49,13 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use tracing::Span;
 
-pub use auth::{Admins, Auditors, Authorized, ReferenceReaders, RoleSet};
+pub use auth::{
+    Admins, Auditors, Authorized, DirectoryWriters, ItemReaders, PlanningReaders, ReferenceReaders,
+    RoleSet, SubjectReaders,
+};
 pub use docs::ApiDoc;
 pub use error::{ApiError, FieldError, Problem};
-pub use extract::{AppJson, AppPath, AppQuery, Csv};
+pub use extract::{AppJson, AppPath, AppQuery, Csv, Form};
 pub use metrics::Metrics;
 
 use crate::state::AppState;
@@ -88,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .merge(docs::router())
         .merge(ledger::router())
         .merge(reference::router())
+        .merge(subjects::router())
+        .merge(directory::router())
+        .merge(rules::router())
+        .merge(imports::router())
         .merge(me::router())
         .fallback(no_route)
         .layer(layers)
