@@ -10,6 +10,7 @@
 pub mod access;
 pub mod calendar;
 pub mod directory;
+pub mod draw;
 pub mod event_log;
 pub mod identifiers;
 pub mod integrity;
