@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 
 use jianxin_domain::directory::import::ImportKind;
 use jianxin_domain::directory::{
-    subject_as_of, subject_id, Rules, Subject, SubjectKind, SubjectStatus,
+    subject_as_of, subject_id, InspectorStatus, RiskClass, Rules, Subject, SubjectKind,
+    SubjectStatus,
 };
 use jianxin_domain::identifiers::Uscc;
 use jianxin_projections::read_models::directory_queries::{
@@ -163,7 +164,11 @@ pub async fn subjects(
                     |s| SubjectKind::parse(s).map_err(|e| e.to_string()),
                     |k| k.as_str().into(),
                 )?,
-                risk: risk.map(|r| r.trim().to_ascii_uppercase()),
+                risk: normalise(
+                    risk,
+                    |s| RiskClass::parse(s).map_err(|e| e.to_string()),
+                    |k| k.as_str().into(),
+                )?,
                 tag,
                 status: normalise(
                     status,
@@ -277,6 +282,11 @@ pub async fn inspectors(
         after,
         limit: n,
     } = cmd;
+    let status = normalise(
+        status,
+        |s| InspectorStatus::parse(s).map_err(|e| e.to_string()),
+        |k| k.as_str().into(),
+    )?;
     let log = EventLog::open(&settings.db).await?;
     let filter = InspectorFilter {
         department,
