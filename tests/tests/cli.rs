@@ -343,3 +343,99 @@ fn check_uscc_contract() {
         4
     );
 }
+
+cli_on_both!(
+    refused_tokens_and_rules_change_nothing,
+    |d: Deployment| async move {
+        seeded(&d);
+        let before = d.run(&["log", "verify"]).stdout;
+        for args in [
+            vec!["token", "issue", "--role", "root", "--user", "x"],
+            vec!["token", "issue", "--role", "public", "--user", "x"],
+            vec![
+                "token",
+                "issue",
+                "--role",
+                "external_system",
+                "--user",
+                "sys",
+            ],
+            vec!["token", "issue", "--role", "admin", "--user", ""],
+            vec![
+                "token",
+                "issue",
+                "--role",
+                "admin",
+                "--user",
+                "x",
+                "--ttl-days",
+                "0",
+            ],
+        ] {
+            let r = d.run(&args);
+            assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+            assert!(!r.stderr.is_empty());
+        }
+        let r = d.run(&[
+            "--format",
+            "json",
+            "token",
+            "issue",
+            "--role",
+            "external_system",
+            "--user",
+            "sys",
+        ]);
+        let e: serde_json::Value = serde_json::from_str(r.stderr.trim()).expect("json error");
+        assert!(
+            e["message"].as_str().unwrap_or("").contains("--scope"),
+            "{e}"
+        );
+        // rules: a ratio out of range is refused with its path; unknown fields too
+        let mut rules: serde_json::Value =
+            serde_json::from_str(&d.run(&["rules", "defaults"]).stdout).expect("defaults");
+        rules["ratio_bp"]["D"] = serde_json::json!(20000);
+        std::fs::write(d.path("bad-rules.json"), rules.to_string()).expect("write");
+        let r = d.run(&[
+            "--format",
+            "json",
+            "rules",
+            "publish",
+            "--file",
+            "bad-rules.json",
+            "--reason",
+            "test",
+        ]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let e: serde_json::Value = serde_json::from_str(r.stderr.trim()).expect("json error");
+        assert!(
+            e["location"].as_str().unwrap_or("").contains("ratio_bp.D"),
+            "{e}"
+        );
+        std::fs::write(d.path("junk.json"), "{\"ratio\": 1}").expect("write");
+        assert_eq!(
+            d.run(&["rules", "publish", "--file", "junk.json", "--reason", "x"])
+                .code,
+            1
+        );
+        assert_eq!(
+            d.run(&["log", "verify"]).stdout,
+            before,
+            "refusals append nothing"
+        );
+        // the demo's rules again: identical, nothing recorded
+        std::fs::write(d.path("same.json"), d.run(&["rules", "defaults"]).stdout).expect("write");
+        let r = d.run(&[
+            "rules",
+            "publish",
+            "--file",
+            "same.json",
+            "--reason",
+            "again",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.starts_with("unchanged"), "{}", r.stdout);
+        assert_eq!(d.run(&["log", "verify"]).stdout, before);
+        d.finish().await;
+    }
+);
