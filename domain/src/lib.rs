@@ -15,3 +15,4 @@ pub mod event_log;
 pub mod identifiers;
 pub mod integrity;
 pub mod reference_data;
+pub mod task;
