@@ -415,6 +415,28 @@ pub struct ServeArgs {
 pub enum DemoCommand {
     /// Seed the deterministic demo province and exit.
     Seed,
+    /// Write synthetic subjects.csv, inspectors.csv and items.csv (same seed, same bytes).
+    Generate(GenerateArgs),
+}
+
+/// `jianxin demo generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Subjects to write.
+    #[arg(long)]
+    pub subjects: u64,
+    /// Inspectors to write.
+    #[arg(long)]
+    pub inspectors: u64,
+    /// Inspection items to write.
+    #[arg(long, default_value_t = 20)]
+    pub items: u64,
+    /// The directory to write the files into (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The random seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 impl Cli {

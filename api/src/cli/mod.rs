@@ -7,6 +7,7 @@
 mod args;
 mod directory;
 mod error;
+mod generate;
 mod log;
 mod misc;
 mod output;

@@ -83,7 +83,9 @@ pub async fn serve(settings: &Settings, format: Format, args: ServeArgs) -> Resu
 
 /// `jianxin demo seed`.
 pub async fn demo(settings: &Settings, format: Format, cmd: DemoCommand) -> Result<(), CliError> {
-    let DemoCommand::Seed = cmd;
+    if let DemoCommand::Generate(args) = cmd {
+        return super::generate::run(format, args);
+    }
     let state = open(settings, true).await?;
     let seeded = demo::seed(&state).await;
     state.log.database().close().await;
