@@ -157,6 +157,7 @@ impl Database {
             Database::Sqlite(pool) => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 tx.execute(include_str!("schema/sqlite.sql")).await?;
+                tx.execute(include_str!("schema/read_models.sql")).await?;
                 for name in AGGREGATE_NAMES {
                     tx.execute(sqlite_events_ddl(name).as_str()).await?;
                 }
@@ -175,6 +176,7 @@ impl Database {
                     .await?;
                 let result = async {
                     conn.execute(include_str!("schema/postgres.sql")).await?;
+                    conn.execute(include_str!("schema/read_models.sql")).await?;
                     crate::registry::run_esrs_migrations(pool).await?;
                     for name in AGGREGATE_NAMES {
                         conn.execute(pg_events_triggers(name).as_str()).await?;
