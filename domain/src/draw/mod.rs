@@ -53,7 +53,7 @@ pub use error::{DrawError, InputProblem};
 pub use inputs::{
     DrawInputs, DrawTask, FrozenDraw, PreviousAssignment, RandomnessInputs, Relationship, TaskItem,
 };
-pub use pool::PoolDigests;
+pub use pool::{FrozenTexts, PoolDigests};
 pub use recusal::{draw_replacement, RecusalError, RecusalRequest, Replacement};
 pub use result::{DrawResult, Drawn, StratumResult};
 pub use seed::{Purpose, Seed};

@@ -220,3 +220,46 @@ pub fn rules_text(rules: &Rules) -> String {
     out.push('\n');
     out
 }
+
+/// The five frozen texts of §2.1–§2.5 as published at the freeze, byte for byte: what
+/// the `PoolFrozen` event carries and the bundle's `subjects.csv`, `inspectors.csv`,
+/// `relationships.csv`, `previous.csv` and `rules.txt` hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FrozenTexts {
+    /// [`subjects_csv`].
+    pub subjects: String,
+    /// [`inspectors_csv`].
+    pub inspectors: String,
+    /// [`relationships_csv`].
+    pub relationships: String,
+    /// [`previous_csv`].
+    pub previous: String,
+    /// [`rules_text`].
+    pub rules: String,
+}
+
+impl FrozenTexts {
+    /// The texts of everything frozen in `frozen`.
+    pub fn of(frozen: &FrozenDraw) -> FrozenTexts {
+        let relationships: Vec<&Relationship> = frozen.relationships.iter().collect();
+        let previous: Vec<&PreviousAssignment> = frozen.previous.iter().collect();
+        FrozenTexts {
+            subjects: subjects_csv(&frozen.subjects),
+            inspectors: inspectors_csv(&frozen.inspectors),
+            relationships: relationships_csv(&relationships),
+            previous: previous_csv(&previous),
+            rules: rules_text(&frozen.rules),
+        }
+    }
+
+    /// Their SHA-256 digests (equal to [`PoolDigests::of`] the frozen inputs they encode).
+    pub fn digests(&self) -> PoolDigests {
+        PoolDigests {
+            subjects: sha256(self.subjects.as_bytes()),
+            inspectors: sha256(self.inspectors.as_bytes()),
+            relationships: sha256(self.relationships.as_bytes()),
+            previous: sha256(self.previous.as_bytes()),
+            rules: sha256(self.rules.as_bytes()),
+        }
+    }
+}

@@ -15,7 +15,7 @@ use super::commands::{
 };
 use super::drawing;
 use super::error::TaskError;
-use super::events::{PublishedCommitment, TaskEvent};
+use super::events::{FrozenDigests, PublishedCommitment, TaskEvent};
 use super::state::{Phase, TaskState};
 
 /// The esrs aggregate of an inspection task (抽查任务); one instance per task id.
@@ -176,8 +176,11 @@ fn freeze_pool(
             commitment: c.commitment,
         })
         .collect();
+    let digests = FrozenDigests::from(&f.texts.digests());
     Ok(vec![TaskEvent::PoolFrozen {
-        digests: f.digests,
+        digests,
+        texts: f.texts,
+        as_of: f.as_of,
         excluded: f.excluded,
         beacon: f.beacon,
         round_time,

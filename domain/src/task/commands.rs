@@ -7,10 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::directory::{DepartmentCode, InspectorId};
-use crate::draw::{FrozenDraw, TaskItem};
+use crate::draw::{FrozenDraw, FrozenTexts, TaskItem};
 use crate::identifiers::Uscc;
 
-use super::events::{BeaconSchedule, Exclusion, FrozenDigests, TaskScope};
+use super::events::{BeaconSchedule, Exclusion, TaskScope};
 
 /// Create a task (创建抽查任务). The actor is recorded as its planner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +49,11 @@ pub struct RecordCommitment {
 /// Freeze and publish the pool, and fix the randomness source (冻结名录).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FreezePool {
-    /// The digests of the frozen texts, computed with `draw::pool`.
-    pub digests: FrozenDigests,
+    /// The five frozen texts (docs/DRAW.md §2), byte exact; their digests are computed
+    /// here and published with them.
+    pub texts: FrozenTexts,
+    /// The directory date the pool was computed from (the freeze's Beijing date).
+    pub as_of: NaiveDate,
     /// Subjects left out by the scope or the rules' exclusions, each with a reason.
     pub excluded: Vec<Exclusion>,
     /// The quicknet chain and a round published after `issued_at`.

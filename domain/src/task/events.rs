@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::directory::{DepartmentCode, IndustryCode, InspectorId, SubjectKind, Tag};
-use crate::draw::{PoolDigests, RevealStatus, StratumResult, TaskItem, Team, Unstaffable};
+use crate::draw::{FrozenTexts, PoolDigests, RevealStatus, StratumResult, TaskItem, Team, Unstaffable};
 use crate::event_log::DomainEvent;
 use crate::identifiers::{RegionCode, Uscc};
 
@@ -151,6 +151,10 @@ pub enum TaskEvent {
     PoolFrozen {
         /// The digests of the frozen texts.
         digests: FrozenDigests,
+        /// The frozen texts themselves (docs/DRAW.md §2), byte exact: the published pool.
+        texts: FrozenTexts,
+        /// The directory date the pool was computed from.
+        as_of: NaiveDate,
         /// Subjects left out, each with its reason.
         excluded: Vec<Exclusion>,
         /// The chain and the future round whose randomness the draw will use.

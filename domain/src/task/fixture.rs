@@ -12,7 +12,7 @@ use crate::directory::{
     ItemCode, RiskClass, Rules, SubjectKind, SubjectRecord, SubjectStatus,
 };
 use crate::draw::beacon::QUICKNET_CHAIN_HASH;
-use crate::draw::{FrozenDraw, PoolDigests, TaskItem};
+use crate::draw::{FrozenDraw, FrozenTexts, TaskItem};
 use crate::event_log::{Actor, CommandMeta, Issued, Recorded, Role};
 use crate::identifiers::{RegionCode, Uscc};
 
@@ -179,7 +179,8 @@ pub(super) fn frozen(
 /// Freezes `frozen` on its round, reveals closing 10 s before round 123.
 pub(super) fn freeze(frozen: &FrozenDraw, round: u64) -> TaskCommand {
     TaskCommand::FreezePool(FreezePool {
-        digests: FrozenDigests::from(&PoolDigests::of(frozen)),
+        texts: FrozenTexts::of(frozen),
+        as_of: frozen.task.inspection_date,
         excluded: vec![Exclusion {
             uscc: uscc(99),
             reason: "registered less than 6 months ago".into(),

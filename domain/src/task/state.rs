@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::directory::{DepartmentCode, InspectorId};
-use crate::draw::{DrawTask, Team};
+use crate::draw::{DrawTask, FrozenTexts, Team};
 use crate::identifiers::Uscc;
 
 use super::events::{BeaconSchedule, Exclusion, FrozenDigests, TaskEvent};
@@ -31,6 +31,10 @@ pub enum Phase {
 pub struct Freeze {
     /// The published digests.
     pub digests: FrozenDigests,
+    /// The published texts.
+    pub texts: FrozenTexts,
+    /// The directory date of the pool.
+    pub as_of: NaiveDate,
     /// Subjects left out, with reasons.
     pub excluded: Vec<Exclusion>,
     /// The fixed randomness source.
@@ -140,6 +144,8 @@ impl TaskState {
             }
             TaskEvent::PoolFrozen {
                 digests,
+                texts,
+                as_of,
                 excluded,
                 beacon,
                 round_time,
@@ -152,6 +158,8 @@ impl TaskState {
                 }
                 self.freeze = Some(Freeze {
                     digests: digests.clone(),
+                    texts: texts.clone(),
+                    as_of: *as_of,
                     excluded: excluded.clone(),
                     beacon: beacon.clone(),
                     round_time: *round_time,
