@@ -7,6 +7,7 @@
 //! | step | file |
 //! |---|---|
 //! | canonical pool texts and their SHA-256 digests | [`pool`] |
+//! | the same texts read back, strictly | [`parse`] |
 //! | drand quicknet verification, commit–reveal | [`beacon`] |
 //! | the seed text and the per-purpose keys | [`seed`] |
 //! | ChaCha20 words and unbiased `below(n)` | [`random`] |
@@ -22,6 +23,7 @@
 pub mod beacon;
 mod error;
 mod inputs;
+pub mod parse;
 pub mod pool;
 pub mod random;
 pub mod recusal;
@@ -35,6 +37,8 @@ pub mod teams;
 mod fixture;
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod parse_tests;
 #[cfg(test)]
 mod prop_tests;
 #[cfg(test)]
@@ -52,6 +56,10 @@ pub use beacon::{
 pub use error::{DrawError, InputProblem};
 pub use inputs::{
     DrawInputs, DrawTask, FrozenDraw, PreviousAssignment, RandomnessInputs, Relationship, TaskItem,
+};
+pub use parse::{
+    parse_inspectors, parse_previous, parse_relationships, parse_rules, parse_subjects,
+    FrozenText, TextError,
 };
 pub use pool::{FrozenTexts, PoolDigests};
 pub use recusal::{draw_replacement, RecusalError, RecusalRequest, Replacement};
