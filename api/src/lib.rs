@@ -5,6 +5,7 @@
 //! - [`keys`], [`tokens`]: the deployment key and the API bearer tokens.
 //! - [`state`]: [`AppState`], shared by handlers and commands.
 //! - [`ops`]: operations shared by CLI and HTTP (validate, build command, execute).
+//! - [`tasks`]: inspection tasks and their draw, shared by CLI, HTTP and the demo.
 //! - [`http`]: the router, errors as RFC 9457 problems, authentication, OpenAPI.
 //! - [`cli`]: the `jianxin` command line.
 
@@ -16,6 +17,7 @@ pub mod keys;
 pub mod ops;
 pub mod settings;
 pub mod state;
+pub mod tasks;
 pub mod tokens;
 
 pub use state::AppState;

@@ -30,6 +30,9 @@ pub enum OpError {
     /// A domain rule refused the command (CLI exit 1, HTTP 409/422).
     #[error("{0}")]
     Refused(String),
+    /// What the command names does not exist (CLI exit 1, HTTP 404).
+    #[error("{0}")]
+    NotFound(String),
     /// The store failed (CLI exit 4, HTTP 503/500).
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -18,7 +18,7 @@ use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
 
 /// The schema version this binary writes; raised with every schema change.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Read-model tables (rebuildable; the service may rewrite them).
 pub const READ_MODEL_TABLES: &[&str] = &[
@@ -28,6 +28,9 @@ pub const READ_MODEL_TABLES: &[&str] = &[
     "inspector_relationships",
     "inspection_items",
     "implementation_rules_versions",
+    "inspection_tasks",
+    "task_assignments",
+    "random_inspections",
 ];
 
 /// Where the log lives, parsed from `--db`.

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use jianxin_domain::access::AccessGrant;
 use jianxin_domain::directory::{ImplementationRules, InspectionItem, Inspector, Subject};
 use jianxin_domain::reference_data::ReferenceData;
+use jianxin_domain::task::InspectionTask;
 use sqlx::PgPool;
 
 use crate::db::Database;
 use crate::read_models::{
     InspectionItems, InspectorVersions, ReferenceDataVersions, RulesVersions, SubjectVersions,
+    TaskViews,
 };
 use crate::store::{LogStore, PgLogStore, ReadModels, SqliteStore, StripedLocks};
 use crate::StoreError;
@@ -99,4 +101,5 @@ aggregates! {
     inspector: Inspector => [InspectorVersions],
     inspection_item: InspectionItem => [InspectionItems],
     implementation_rules: ImplementationRules => [RulesVersions],
+    inspection_task: InspectionTask => [TaskViews],
 }

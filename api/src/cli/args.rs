@@ -101,6 +101,142 @@ pub enum Command {
     /// Read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Inspection tasks (抽查任务): create, list, show.
+    #[command(subcommand)]
+    Task(TaskCommandArgs),
+    /// The random draw (双随机) of a task: freeze, commit–reveal, beacon, run, recusal,
+    /// redraw, and the published bundle (export, verify).
+    #[command(subcommand)]
+    Draw(DrawCommandArgs),
+    /// An inspector's assignments in standing draws.
+    Assignments(AssignmentsArgs),
+}
+
+/// `jianxin task …`
+#[derive(Debug, Subcommand)]
+pub enum TaskCommandArgs {
+    /// Create a task from a JSON file (docs/DRAW.md §16).
+    Create {
+        /// The task file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Tasks, newest first.
+    List {
+        /// Only tasks in this status (open, frozen, drawn, draw_failed).
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One task: its state, freeze and draw.
+    Show {
+        /// The task id.
+        task: String,
+    },
+}
+
+/// `jianxin draw …`
+#[derive(Debug, Subcommand)]
+pub enum DrawCommandArgs {
+    /// Freeze the pool as of today and fix a future drand quicknet round.
+    Freeze {
+        /// The task id.
+        task: String,
+        /// The round (default: the first round 10 minutes or more from now).
+        #[arg(long)]
+        round: Option<u64>,
+        /// Reveals close here (RFC 3339; default: one minute before the round).
+        #[arg(long)]
+        reveal_deadline: Option<DateTime<Utc>>,
+    },
+    /// Record a department's commitment, before the freeze.
+    Commit {
+        /// The task id.
+        task: String,
+        /// The department.
+        #[arg(long)]
+        department: String,
+        /// The commitment, hex (SHA-256 of "jianxin-draw-commit-v1", 0x00, the secret).
+        #[arg(long, conflicts_with = "secret", required_unless_present = "secret")]
+        commitment: Option<String>,
+        /// The secret, hex (32 bytes): its commitment is computed here, the secret is
+        /// not recorded.
+        #[arg(long)]
+        secret: Option<String>,
+    },
+    /// Record a department's reveal, after the freeze and before the deadline.
+    Reveal {
+        /// The task id.
+        task: String,
+        /// The department.
+        #[arg(long)]
+        department: String,
+        /// The secret, hex (32 bytes).
+        #[arg(long)]
+        secret: String,
+    },
+    /// Enter the fixed drand round once published (verified against quicknet's key).
+    Beacon {
+        /// The task id.
+        task: String,
+        /// The round.
+        #[arg(long)]
+        round: u64,
+        /// Its BLS signature, hex (48 bytes).
+        #[arg(long)]
+        signature: String,
+    },
+    /// Run the draw on the published pool.
+    Run {
+        /// The task id.
+        task: String,
+    },
+    /// Declare a recusal (回避) as the inspector given by --actor; a replacement is drawn.
+    Recuse {
+        /// The task id.
+        task: String,
+        /// The subject.
+        #[arg(long)]
+        subject: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Approve a redraw with its reason (not by the task's planner).
+    Redraw {
+        /// The task id.
+        task: String,
+        /// Why; published forever.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Write the published bundle of a drawn task into a directory.
+    Export {
+        /// The task id.
+        task: String,
+        /// The directory (created; must be empty if it exists).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify a bundle without any database: pool digests, seed, result, proofs.
+    Verify {
+        /// The bundle directory.
+        dir: PathBuf,
+        /// Pin the deployment's verifier key (a file holding the vkey line) instead of
+        /// trusting the bundle's key.txt.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+/// `jianxin assignments --inspector ID`
+#[derive(Debug, Args)]
+pub struct AssignmentsArgs {
+    /// The inspector id.
+    #[arg(long)]
+    pub inspector: String,
 }
 
 /// What a file holds.

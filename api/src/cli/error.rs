@@ -98,6 +98,7 @@ impl From<OpError> for CliError {
                 CliError::invalid("invalid_input", message, location)
             }
             OpError::Refused(m) => CliError::invalid("refused", m, None),
+            OpError::NotFound(m) => CliError::invalid("not_found", m, None),
             OpError::Store(s) => s.into(),
         }
     }

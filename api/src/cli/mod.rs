@@ -6,6 +6,7 @@
 
 mod args;
 mod directory;
+mod draw;
 mod error;
 mod generate;
 mod log;
@@ -72,5 +73,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Items(cmd) => directory::items(&settings, cli.format, cmd).await,
         Command::Rules(cmd) => directory::rules(&settings, cli.format, cmd).await,
         Command::Projections(cmd) => directory::projections(&settings, cli.format, cmd).await,
+        Command::Task(cmd) => draw::task(&settings, cli.format, cmd).await,
+        Command::Draw(cmd) => draw::draw(&settings, cli.format, cmd).await,
+        Command::Assignments(args) => draw::assignments(&settings, cli.format, args).await,
     }
 }

@@ -395,6 +395,7 @@ impl From<OpError> for ApiError {
                 message,
             },
             OpError::Refused(m) => ApiError::Conflict(m),
+            OpError::NotFound(m) => ApiError::NotFound(m),
             OpError::Store(s) => s.into(),
         }
     }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::directory::{DepartmentCode, IndustryCode, InspectorId, SubjectKind, Tag};
-use crate::draw::{FrozenTexts, PoolDigests, RevealStatus, StratumResult, TaskItem, Team, Unstaffable};
+use crate::draw::{
+    FrozenTexts, PoolDigests, RevealStatus, StratumResult, TaskItem, Team, Unstaffable,
+};
 use crate::event_log::DomainEvent;
 use crate::identifiers::{RegionCode, Uscc};
 

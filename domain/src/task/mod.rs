@@ -27,6 +27,7 @@
 mod aggregate;
 mod commands;
 mod drawing;
+pub mod eligibility;
 mod error;
 mod events;
 mod hex_serde;

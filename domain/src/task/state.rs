@@ -8,7 +8,7 @@ use crate::directory::{DepartmentCode, InspectorId};
 use crate::draw::{DrawTask, FrozenTexts, Team};
 use crate::identifiers::Uscc;
 
-use super::events::{BeaconSchedule, Exclusion, FrozenDigests, TaskEvent};
+use super::events::{BeaconSchedule, Exclusion, FrozenDigests, TaskEvent, TaskScope};
 
 /// Where a task stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,6 +24,19 @@ pub enum Phase {
     Drawn,
     /// The draw failed (unstaffable): only an approved redraw reopens the task.
     Failed,
+}
+
+impl Phase {
+    /// The stored and published name: `new`, `open`, `frozen`, `drawn`, `draw_failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::New => "new",
+            Phase::Open => "open",
+            Phase::Frozen => "frozen",
+            Phase::Drawn => "drawn",
+            Phase::Failed => "draw_failed",
+        }
+    }
 }
 
 /// The freeze in force.
@@ -83,6 +96,12 @@ pub struct TaskState {
     pub task: Option<DrawTask>,
     /// The rules version named at creation.
     pub rules_version: u32,
+    /// 任务名称.
+    pub title: String,
+    /// The scope filter published at creation.
+    pub scope: TaskScope,
+    /// The inspection window (first and last day).
+    pub window: (NaiveDate, NaiveDate),
     /// The user who created the task: never the approver of its redraw.
     pub planner: String,
     /// Commitments of the current attempt, by department.
@@ -111,14 +130,20 @@ impl TaskState {
         match event {
             TaskEvent::TaskCreated {
                 task_id,
+                title,
                 departments,
                 items,
+                scope,
+                window_from,
+                window_to,
                 inspection_date,
                 team_size,
                 rules_version,
-                ..
             } => {
                 self.phase = Phase::Open;
+                self.title = title.clone();
+                self.scope = scope.clone();
+                self.window = (*window_from, *window_to);
                 self.planner = actor.to_owned();
                 self.rules_version = *rules_version;
                 self.task = Some(DrawTask {

@@ -9,6 +9,7 @@ pub mod read;
 pub mod verify;
 
 pub use proofs::{
-    consistency, current_checkpoint, inclusion, leaf_hashes, EventProof, ProofRequestError,
+    aggregate_proofs, consistency, current_checkpoint, inclusion, leaf_hashes, AggregateProofs,
+    EventProof, ProofRequestError,
 };
 pub use verify::{verify, Expectation, IntegrityFailure, Verified};

@@ -147,3 +147,74 @@ async fn entry_bytes(db: &Database, global_sequence: u64) -> Result<Vec<u8>, Sto
         Database::Postgres(p) => sqlx::query(SQL).bind(seq).fetch_one(p).await?.try_get(0)?,
     })
 }
+
+/// Every ledger entry of one aggregate with its inclusion proof, under one signed
+/// checkpoint of the log as it stands: what a published bundle carries, so a reader
+/// can check each event is in the log the deployment signed.
+#[derive(Debug, Clone)]
+pub struct AggregateProofs {
+    /// `(global_sequence, canonical entry bytes)`, in ledger order.
+    pub entries: Vec<(u64, Vec<u8>)>,
+    /// One inclusion proof per entry, in the same order.
+    pub proofs: Vec<InclusionProof>,
+    /// The signed checkpoint note the proofs lead to.
+    pub checkpoint_note: String,
+    /// Its tree size.
+    pub tree_size: u64,
+}
+
+/// The entries of aggregate `aggregate_type`/`aggregate_id`, their inclusion proofs and
+/// a checkpoint signed now. The leaves are read once, whatever the number of entries.
+pub async fn aggregate_proofs(
+    db: &Database,
+    aggregate_type: &str,
+    aggregate_id: uuid::Uuid,
+    signer: &NoteSigner,
+    origin: &str,
+    now: DateTime<Utc>,
+) -> Result<AggregateProofs, StoreError> {
+    let leaves = leaf_hashes(db, None).await?;
+    let size = leaves.len() as u64;
+    let cp = Checkpoint::new(origin, size, root_from_leaf_hashes(&leaves), now)
+        .map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
+    let checkpoint_note =
+        sign_checkpoint(&cp, signer).map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
+    const SQL: &str = "SELECT global_sequence, canonical FROM ledger \
+                       WHERE aggregate_type = $1 AND aggregate_id = $2 AND global_sequence <= $3 \
+                       ORDER BY global_sequence";
+    let rows: Vec<(i64, Vec<u8>)> = match db {
+        Database::Sqlite(p) => sqlx::query(SQL)
+            .bind(aggregate_type)
+            .bind(aggregate_id.to_string())
+            .bind(size as i64)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?,
+        Database::Postgres(p) => sqlx::query(SQL)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(size as i64)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?,
+    };
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut proofs = Vec::with_capacity(rows.len());
+    for (seq, canonical) in rows {
+        let index = (seq as u64).saturating_sub(1);
+        let hashes = inclusion_proof(&leaves, index)
+            .map_err(|e| StoreError::Config(format!("inclusion proof of {seq}: {e}")))?;
+        proofs.push(InclusionProof::new(index, size, &hashes));
+        entries.push((seq as u64, canonical));
+    }
+    Ok(AggregateProofs {
+        entries,
+        proofs,
+        checkpoint_note,
+        tree_size: size,
+    })
+}

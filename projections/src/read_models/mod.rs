@@ -4,6 +4,9 @@
 mod directory;
 pub mod directory_queries;
 mod reference_data;
+pub mod task_queries;
+mod tasks;
 
 pub use directory::{bars, InspectionItems, InspectorVersions, RulesVersions, SubjectVersions};
 pub use reference_data::{ReferenceDataVersion, ReferenceDataVersions};
+pub use tasks::TaskViews;

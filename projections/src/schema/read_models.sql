@@ -56,3 +56,44 @@ CREATE TABLE IF NOT EXISTS implementation_rules_versions (
     actor_user      TEXT   NOT NULL,
     global_sequence BIGINT NOT NULL
 );
+-- Inspection tasks (issue 5): one row per task, the standing draw's assignments, and the
+-- random inspections every later freeze reads (same department within N months, cap).
+CREATE TABLE IF NOT EXISTS inspection_tasks (
+    task_id         TEXT   PRIMARY KEY,
+    title           TEXT   NOT NULL,
+    departments     TEXT   NOT NULL,
+    status          TEXT   NOT NULL,
+    inspection_date TEXT   NOT NULL,
+    window_from     TEXT   NOT NULL,
+    window_to       TEXT   NOT NULL,
+    rules_version   BIGINT NOT NULL,
+    attempts        BIGINT NOT NULL,
+    beacon_round    BIGINT,
+    pool_size       BIGINT,
+    excluded        BIGINT,
+    drawn_subjects  BIGINT,
+    recusals        BIGINT NOT NULL,
+    planner         TEXT   NOT NULL,
+    created_at      TEXT   NOT NULL,
+    updated_at      TEXT   NOT NULL,
+    global_sequence BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS task_assignments (
+    task_id         TEXT   NOT NULL,
+    uscc            TEXT   NOT NULL,
+    inspector_id    TEXT   NOT NULL,
+    inspection_date TEXT   NOT NULL,
+    attempt         BIGINT NOT NULL,
+    PRIMARY KEY (task_id, uscc, inspector_id)
+);
+CREATE INDEX IF NOT EXISTS task_assignments_inspector ON task_assignments (inspector_id, inspection_date);
+CREATE TABLE IF NOT EXISTS random_inspections (
+    task_id         TEXT   NOT NULL,
+    department      TEXT   NOT NULL,
+    uscc            TEXT   NOT NULL,
+    inspection_date TEXT   NOT NULL,
+    members         TEXT   NOT NULL,
+    drawn_at        BIGINT NOT NULL,
+    PRIMARY KEY (task_id, department, uscc)
+);
+CREATE INDEX IF NOT EXISTS random_inspections_uscc ON random_inspections (uscc);

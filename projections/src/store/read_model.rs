@@ -72,6 +72,7 @@ impl Tx<'_> {
                         Bind::Text(t) => q.bind(*t),
                         Bind::OptText(t) => q.bind(*t),
                         Bind::Int(i) => q.bind(*i),
+                        Bind::OptInt(i) => q.bind(*i),
                     };
                 }
                 q.execute(&mut **c).await?;
@@ -83,6 +84,7 @@ impl Tx<'_> {
                         Bind::Text(t) => q.bind(*t),
                         Bind::OptText(t) => q.bind(*t),
                         Bind::Int(i) => q.bind(*i),
+                        Bind::OptInt(i) => q.bind(*i),
                     };
                 }
                 q.execute(&mut **c).await?;
@@ -101,6 +103,8 @@ pub enum Bind<'a> {
     OptText(Option<&'a str>),
     /// An integer.
     Int(i64),
+    /// A nullable integer.
+    OptInt(Option<i64>),
 }
 
 /// The read models of aggregate `A`, shared by its store and its batch writer.
