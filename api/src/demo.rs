@@ -6,6 +6,7 @@ use chrono::Duration;
 use jianxin_domain::event_log::{Actor, Role};
 use jianxin_domain::reference_data::ReferenceKind;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::ops::{self, OpError};
 use crate::state::AppState;
@@ -58,7 +59,8 @@ pub struct DemoSeed {
 pub const DEMO_USERS: [(Role, &str, &[&str]); 6] = [
     (Role::Admin, "demo-admin", &[]),
     (Role::Planner, "demo-planner", &[]),
-    (Role::Inspector, "demo-inspector", &[]),
+    // a real inspector of the demo directory, so the demo shows assignments
+    (Role::Inspector, "SJ-D02", &[]),
     (Role::CreditOfficer, "demo-credit", &[]),
     (Role::Supervisor, "demo-supervisor", &[]),
     (
@@ -132,6 +134,7 @@ pub async fn seed(state: &AppState) -> Result<DemoSeed, OpError> {
         }
         appended += imported.events_appended as usize;
     }
+    appended += seed_draws(state).await?;
     let mut tokens = vec![];
     for (role, user, scopes) in DEMO_USERS {
         let scopes = scopes.iter().map(|s| s.to_string()).collect();
@@ -148,4 +151,265 @@ pub async fn seed(state: &AppState) -> Result<DemoSeed, OpError> {
         events_appended: appended,
         tokens,
     })
+}
+
+/// The directories the demo draws from (`api/demo/`): 30 subjects of two Hangzhou
+/// districts (three of them excluded at the freeze: revoked, cancelled, registered too
+/// recently), 8 market-regulation and 4 health inspectors, and the health item WS-001.
+pub const DRAW_SAMPLES: [(jianxin_domain::directory::import::ImportKind, &str, &str); 3] = [
+    (
+        jianxin_domain::directory::import::ImportKind::Subjects,
+        "draw-subjects.csv",
+        include_str!("../demo/draw-subjects.csv"),
+    ),
+    (
+        jianxin_domain::directory::import::ImportKind::Inspectors,
+        "draw-inspectors.csv",
+        include_str!("../demo/draw-inspectors.csv"),
+    ),
+    (
+        jianxin_domain::directory::import::ImportKind::Items,
+        "draw-items.csv",
+        include_str!("../demo/draw-items.csv"),
+    ),
+];
+
+/// The one drand quicknet round whose signature ships with the project
+/// (`data/randomness-vectors.json`): the demo's draws are dated around its
+/// publication, 2023-08-23T15:15:33Z, so that the round is in the future at the
+/// freeze and verifiably published when it is entered, as in production.
+pub const DEMO_ROUND: u64 = 123;
+/// Round 123's BLS signature.
+pub const DEMO_ROUND_SIGNATURE: &str = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
+
+fn at(text: &str) -> Result<chrono::DateTime<chrono::Utc>, OpError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| OpError::Invalid {
+            message: format!("demo time {text}: {e}"),
+            location: None,
+        })
+}
+
+/// Imports one embedded file, in force from `effective`.
+async fn import_sample(
+    state: &AppState,
+    actor: &Actor,
+    kind: jianxin_domain::directory::import::ImportKind,
+    name: &str,
+    text: &str,
+    effective: chrono::NaiveDate,
+) -> Result<usize, OpError> {
+    let io = |e: std::io::Error| OpError::Invalid {
+        message: e.to_string(),
+        location: Some(name.to_string()),
+    };
+    let dir = tempfile::tempdir().map_err(io)?;
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).map_err(io)?;
+    let options = crate::import::ImportOptions {
+        kind,
+        encoding: None,
+        sheet: None,
+        dry_run: false,
+        effective: Some(effective),
+        progress: false,
+    };
+    let imported =
+        crate::import::import_file(&state.log, state.clock.as_ref(), actor, &path, &options)
+            .await
+            .map_err(|e| OpError::Invalid {
+                message: e.to_string(),
+                location: Some(name.to_string()),
+            })?;
+    if !imported.report.is_clean() {
+        return Err(OpError::Invalid {
+            message: format!("demo sample {name} does not import cleanly"),
+            location: Some(name.to_string()),
+        });
+    }
+    Ok(imported.events_appended as usize)
+}
+
+/// The demo's two drawn tasks, each with a recusal: a market-regulation task on the
+/// drand round alone, and a joint market-regulation + health task whose departments
+/// also commit and reveal. Seeded once: a task that exists is left as it is.
+async fn seed_draws(state: &AppState) -> Result<usize, OpError> {
+    use jianxin_domain::directory::derived_id;
+    use jianxin_projections::FixedClock;
+
+    use crate::tasks::{self, CommitmentInput};
+
+    let seeder = Actor::new("demo-seed", Role::Admin);
+    let mut appended = 0;
+    let effective =
+        chrono::NaiveDate::from_ymd_opt(2023, 1, 1).ok_or_else(|| OpError::Invalid {
+            message: "demo date".into(),
+            location: None,
+        })?;
+    for (kind, name, text) in DRAW_SAMPLES {
+        appended += import_sample(state, &seeder, kind, name, text, effective).await?;
+    }
+    let planner = Actor::new("demo-planner", Role::Planner);
+    let log = &state.log;
+    // 1. one department, the drand round alone; 2. a joint task (部门联合: one visit, one
+    // inspector of each department) whose departments also commit and reveal. The steps
+    // interleave in time order, as they would in an office: the one published round must
+    // lie after both freezes.
+    let single = derived_id("jianxin/demo-task/", "food-2023q3");
+    let joint = derived_id("jianxin/demo-task/", "joint-2023q3");
+    for id in [single, joint] {
+        if log
+            .load::<jianxin_domain::task::InspectionTask>(id)
+            .await?
+            .is_some()
+        {
+            return Ok(appended);
+        }
+    }
+    let clock = FixedClock::at(at("2023-08-20T01:00:00Z")?);
+    let count = |p: Vec<u64>| p.len();
+    let single_file = serde_json::json!({
+        "id": single,
+        "title": "2023年第三季度食品经营许可事项双随机抽查（演示）",
+        "departments": ["330100-SCJG"],
+        "items": ["SJ-002"],
+        "scope": {"regions": ["330100"]},
+        "window_from": "2023-09-01",
+        "window_to": "2023-09-30",
+        "inspection_date": "2023-09-15",
+    });
+    appended += count(
+        tasks::create(log, &clock, &planner, &single_file.to_string())
+            .await?
+            .global_sequences,
+    );
+    clock.set(at("2023-08-20T02:00:00Z")?);
+    let joint_file = serde_json::json!({
+        "id": joint,
+        "title": "2023年第三季度市场监管与卫生健康部门联合抽查（演示）",
+        "departments": ["330100-SCJG", "330100-WSJK"],
+        "items": ["SJ-001", "WS-001"],
+        "scope": {"regions": ["330106"]},
+        "window_from": "2023-09-01",
+        "window_to": "2023-09-30",
+        "inspection_date": "2023-09-20",
+    });
+    appended += count(
+        tasks::create(log, &clock, &planner, &joint_file.to_string())
+            .await?
+            .global_sequences,
+    );
+    let secrets = [
+        (
+            "330100-SCJG",
+            hex::encode(Sha256::digest(b"demo secret of 330100-SCJG")),
+        ),
+        (
+            "330100-WSJK",
+            hex::encode(Sha256::digest(b"demo secret of 330100-WSJK")),
+        ),
+    ];
+    for (i, (department, secret)) in secrets.iter().enumerate() {
+        clock.set(at(&format!("2023-08-21T0{}:00:00Z", i + 1))?);
+        appended += count(
+            tasks::commit(
+                log,
+                &clock,
+                &planner,
+                joint,
+                department,
+                CommitmentInput::Secret(secret),
+            )
+            .await?,
+        );
+    }
+    clock.set(at("2023-08-23T15:10:00Z")?);
+    appended += count(
+        tasks::freeze(log, &clock, &planner, single, Some(DEMO_ROUND), None)
+            .await?
+            .global_sequences,
+    );
+    clock.set(at("2023-08-23T15:10:30Z")?);
+    appended += count(
+        tasks::freeze(log, &clock, &planner, joint, Some(DEMO_ROUND), None)
+            .await?
+            .global_sequences,
+    );
+    for (i, (department, secret)) in secrets.iter().enumerate() {
+        clock.set(at(&format!("2023-08-23T15:1{}:00Z", i + 1))?);
+        appended += count(tasks::reveal(log, &clock, &planner, joint, department, secret).await?);
+    }
+    clock.set(at("2023-08-23T15:16:00Z")?);
+    appended += count(
+        tasks::beacon(
+            log,
+            &clock,
+            &planner,
+            single,
+            DEMO_ROUND,
+            DEMO_ROUND_SIGNATURE,
+        )
+        .await?,
+    );
+    clock.set(at("2023-08-23T15:16:30Z")?);
+    appended += count(
+        tasks::beacon(
+            log,
+            &clock,
+            &planner,
+            joint,
+            DEMO_ROUND,
+            DEMO_ROUND_SIGNATURE,
+        )
+        .await?,
+    );
+    clock.set(at("2023-08-23T15:17:00Z")?);
+    let single_drawn = tasks::run(log, &clock, &planner, single).await?;
+    appended += single_drawn.global_sequences.len();
+    clock.set(at("2023-08-23T15:17:30Z")?);
+    let joint_drawn = tasks::run(log, &clock, &planner, joint).await?;
+    appended += joint_drawn.global_sequences.len();
+    appended += recuse_first(
+        state,
+        &clock,
+        single,
+        &single_drawn,
+        "2023-08-24T01:00:00Z",
+        "曾在该企业兼职，申请回避",
+    )
+    .await?;
+    appended += recuse_first(
+        state,
+        &clock,
+        joint,
+        &joint_drawn,
+        "2023-08-24T02:00:00Z",
+        "与该单位负责人系近亲属",
+    )
+    .await?;
+    Ok(appended)
+}
+
+/// The first member of the first team recuses themself.
+async fn recuse_first(
+    state: &AppState,
+    clock: &jianxin_projections::FixedClock,
+    task: uuid::Uuid,
+    drawn: &crate::tasks::DrawOutcome,
+    when: &str,
+    reason: &str,
+) -> Result<usize, OpError> {
+    let Some(team) = drawn.teams.first() else {
+        return Err(OpError::Refused(format!(
+            "demo task {task} drew no subject"
+        )));
+    };
+    let Some(member) = team.inspectors.first() else {
+        return Err(OpError::Refused(format!("demo task {task}: empty team")));
+    };
+    clock.set(at(when)?);
+    let inspector = Actor::new(member.clone(), Role::Inspector);
+    let out = crate::tasks::recuse(&state.log, clock, &inspector, task, &team.uscc, reason).await?;
+    Ok(out.global_sequences.len())
 }
