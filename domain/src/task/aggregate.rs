@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::directory::check_text;
 use crate::draw::beacon::{quicknet_round_time, QUICKNET_CHAIN_HASH};
-use crate::draw::{commitment_of, DrandBeacon};
+use crate::draw::{commitment_of, DrandBeacon, DrawTask};
+use crate::identifiers::Uscc;
 use crate::event_log::{Issued, Recorded};
 
 use super::commands::{
@@ -167,6 +168,33 @@ fn freeze_pool(
     }
     if let Some(e) = f.excluded.iter().find(|e| e.reason.trim().is_empty()) {
         return Err(TaskError::ExclusionWithoutReason(e.uscc.clone()));
+    }
+    // the texts must read back, byte for byte, as inputs the draw accepts, and no
+    // excluded subject may be in the pool: what is published is what will be drawn
+    let Some(task) = state.task.clone() else {
+        return Err(TaskError::NotCreated);
+    };
+    let frozen = f
+        .texts
+        .to_frozen(
+            DrawTask {
+                beacon_round: round,
+                ..task
+            },
+            state.rules_version,
+        )
+        .map_err(|e| TaskError::InvalidPool(e.to_string()))?;
+    let problems = frozen.problems();
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        return Err(TaskError::InvalidPool(list.join("; ")));
+    }
+    let pool: BTreeSet<&Uscc> = frozen.subjects.iter().map(|s| &s.uscc).collect();
+    if let Some(e) = f.excluded.iter().find(|e| pool.contains(&e.uscc)) {
+        return Err(TaskError::InvalidPool(format!(
+            "subject {} is both in the pool and excluded",
+            e.uscc
+        )));
     }
     let commitments = state
         .commitments

@@ -66,6 +66,9 @@ pub enum TaskError {
         /// The round's publication time.
         round_time: DateTime<Utc>,
     },
+    /// The frozen texts do not read back as a pool the draw accepts (422).
+    #[error("the pool to freeze is invalid: {0}")]
+    InvalidPool(String),
     /// Every exclusion needs a reason (422).
     #[error("subject {0} is excluded without a reason")]
     ExclusionWithoutReason(Uscc),
