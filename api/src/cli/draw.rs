@@ -256,6 +256,17 @@ async fn draw_on(
                 }
                 s
             });
+            if outcome.status != "drawn" {
+                // recorded (the attempt is spent, nothing was drawn), and an error all the same
+                return Err(CliError::invalid(
+                    "draw_failed",
+                    format!(
+                        "the draw of task {id} failed and was recorded as failed; nothing was drawn: {}",
+                        outcome.unstaffable.join("; ")
+                    ),
+                    None,
+                ));
+            }
         }
         DrawCommandArgs::Recuse {
             task,
