@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{request, test_now, user_of, TestApp, CALENDAR_CSV};
 use crate::http_directory::{multipart, post_json, Part, SUBJECTS_CSV};
+use crate::http_draw::{token_for, MatrixTasks};
 use crate::on_both;
 
 /// What a caller gets: allowed (2xx), 403, or 401.
@@ -42,7 +43,7 @@ const ROLES: [Role; 6] = [
 /// (method, OpenAPI path template, URI called, access by column).
 /// Columns: admin, planner, inspector, credit_officer, supervisor, external_system, none.
 #[rustfmt::skip]
-const MATRIX: [(&str, &str, &str, [Access; 7]); 20] = [
+const MATRIX: [(&str, &str, &str, [Access; 7]); 33] = [
     ("GET",  "/healthz",                       "/healthz",                        [A, A, A, A, A, A, A]),
     ("GET",  "/readyz",                        "/readyz",                         [A, A, A, A, A, A, A]),
     ("GET",  "/metrics",                       "/metrics",                        [A, F, F, F, F, F, U]),
@@ -63,6 +64,20 @@ const MATRIX: [(&str, &str, &str, [Access; 7]); 20] = [
     ("GET",  "/v1/rules",                      "/v1/rules",                       [A, A, F, F, A, F, U]),
     ("POST", "/v1/rules",                      "/v1/rules",                       [A, A, F, F, F, F, U]),
     ("POST", "/v1/imports/{kind}",             "/v1/imports/subjects",            [A, A, F, F, F, F, U]),
+    // task routes: the URI is the template, filled by `MatrixTasks::call`
+    ("GET",  "/v1/public/tasks",                         "/v1/public/tasks",                         [A, A, A, A, A, A, A]),
+    ("GET",  "/v1/public/tasks/{id}/bundle",             "/v1/public/tasks/{id}/bundle",             [A, A, A, A, A, A, A]),
+    ("GET",  "/v1/me/assignments",                       "/v1/me/assignments",                       [F, F, A, F, F, F, U]),
+    ("POST", "/v1/me/assignments/{task}/{uscc}/recusal", "/v1/me/assignments/{task}/{uscc}/recusal", [F, F, A, F, F, F, U]),
+    ("GET",  "/v1/tasks",                                "/v1/tasks",                                [A, A, F, F, A, F, U]),
+    ("POST", "/v1/tasks",                                "/v1/tasks",                                [A, A, F, F, F, F, U]),
+    ("GET",  "/v1/tasks/{id}",                           "/v1/tasks/{id}",                           [A, A, F, F, A, F, U]),
+    ("POST", "/v1/tasks/{id}/commitments",               "/v1/tasks/{id}/commitments",               [A, A, F, F, F, F, U]),
+    ("POST", "/v1/tasks/{id}/freeze",                    "/v1/tasks/{id}/freeze",                    [A, A, F, F, F, F, U]),
+    ("POST", "/v1/tasks/{id}/reveals",                   "/v1/tasks/{id}/reveals",                   [A, A, F, F, F, F, U]),
+    ("POST", "/v1/tasks/{id}/beacon",                    "/v1/tasks/{id}/beacon",                    [A, A, F, F, F, F, U]),
+    ("POST", "/v1/tasks/{id}/draw",                      "/v1/tasks/{id}/draw",                      [A, A, F, F, F, F, U]),
+    ("POST", "/v1/tasks/{id}/redraw",                    "/v1/tasks/{id}/redraw",                    [A, F, F, F, A, F, U]),
 ];
 
 async fn tokens(app: &TestApp) -> Vec<String> {
@@ -77,10 +92,14 @@ async fn tokens(app: &TestApp) -> Vec<String> {
 /// as dry runs).
 async fn call(
     app: &TestApp,
+    draw: &MatrixTasks,
     method: &str,
     uri: &str,
     token: Option<&str>,
 ) -> crate::helpers::TestResponse {
+    if let Some(res) = draw.call(app, method, uri, token).await {
+        return res;
+    }
     match (method, uri) {
         ("POST", "/v1/rules") => {
             let body = json!({"rules": Rules::default(), "reason": "matrix"});
@@ -99,7 +118,13 @@ async fn call(
 }
 
 async fn access_matrix(app: &TestApp) {
-    let tokens = tokens(app).await;
+    let mut tokens = tokens(app).await;
+    // A drawn task whose first inspector holds the inspector's token, so that the
+    // recusal route can admit them.
+    let draw = MatrixTasks::prepare(app).await;
+    if let Some(i) = ROLES.iter().position(|r| *r == Role::Inspector) {
+        tokens[i] = token_for(app, &draw.inspector, Role::Inspector).await;
+    }
     // The subject the matrix shows must exist.
     let setup = app
         .send(multipart(
@@ -113,7 +138,7 @@ async fn access_matrix(app: &TestApp) {
         for (column, want) in expected.iter().enumerate() {
             let token = tokens.get(column).map(String::as_str);
             let who = ROLES.get(column).map_or("no token", |r| r.as_str());
-            let res = call(app, method, uri, token).await;
+            let res = call(app, &draw, method, uri, token).await;
             let got = match res.status.as_u16() {
                 200..=299 => A,
                 401 => U,

@@ -7,3 +7,4 @@ mod cli_import;
 mod helpers;
 mod http;
 mod http_directory;
+mod http_draw;

@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "jianxin",
-        description = "Event-sourced supervision and credit platform: integrity ledger, reference data, directories (subjects, inspectors, items, rules, bulk import), access. Errors are RFC 9457 problems (`application/problem+json`). Send `Authorization: Bearer <token>` (from `jianxin token issue`) to routes that name roles."
+        description = "Event-sourced supervision and credit platform: integrity ledger, reference data, directories (subjects, inspectors, items, rules, bulk import), inspection tasks and their draw (public task list and draw bundles), access. Errors are RFC 9457 problems (`application/problem+json`). Send `Authorization: Bearer <token>` (from `jianxin token issue`) to routes that name roles."
     ),
     paths(
         super::health::healthz,
@@ -42,6 +42,19 @@ use crate::state::AppState;
         super::rules::publish,
         super::imports::import,
         super::me::me,
+        super::tasks::public_list,
+        super::tasks::bundle,
+        super::tasks::my_assignments,
+        super::tasks::recuse,
+        super::tasks::list,
+        super::tasks::show,
+        super::tasks::create,
+        super::tasks::commit,
+        super::tasks::freeze,
+        super::tasks::reveal,
+        super::tasks::beacon,
+        super::tasks::draw,
+        super::tasks::redraw,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerScheme),

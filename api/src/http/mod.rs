@@ -15,6 +15,9 @@
 //! - `rules`: the implementation rules, listed and published (`/v1/rules`).
 //! - `imports`: bulk import of directory files (`/v1/imports/{kind}`).
 //! - `me`: the caller's claims (`/v1/me`).
+//! - `tasks`: inspection tasks and their draw (`/v1/tasks/…`), an inspector's
+//!   assignments and recusals (`/v1/me/assignments/…`), the public task list and draw
+//!   bundles (`/v1/public/tasks/…`).
 //!
 //! Middleware, outermost first: request id (`x-request-id`, a UUID when absent, echoed
 //! in the response), tracing span (method, route template, request id; status and
@@ -34,6 +37,7 @@ mod metrics;
 mod reference;
 mod rules;
 mod subjects;
+mod tasks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -105,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rules::router())
         .merge(imports::router())
         .merge(me::router())
+        .merge(tasks::router())
         .fallback(no_route)
         .layer(layers)
         .with_state(state)
