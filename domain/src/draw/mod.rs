@@ -15,12 +15,14 @@
 //! | strata (region × risk class) and quotas | [`strata`] |
 //! | teams under every constraint | [`teams`] |
 //! | replacements after a recusal | [`recusal`] |
+//! | the published bundle of a task, built and verified | [`bundle`] |
 //!
 //! [`run_draw`] verifies the randomness and derives the seed; [`draw_from_seed`] is the
 //! deterministic rest, for re-runners that already hold a published seed. No I/O, no
 //! clock, and no `rand` sampling API: only raw ChaCha20 words.
 
 pub mod beacon;
+pub mod bundle;
 mod error;
 mod inputs;
 pub mod parse;
@@ -53,13 +55,14 @@ use std::collections::BTreeSet;
 pub use beacon::{
     commitment_of, BeaconError, Commitment, DrandBeacon, RevealStatus, VerifiedBeacon,
 };
+pub use bundle::{build_bundle, verify_bundle, BundleError, BundleMismatch, BundleReport};
 pub use error::{DrawError, InputProblem};
 pub use inputs::{
     DrawInputs, DrawTask, FrozenDraw, PreviousAssignment, RandomnessInputs, Relationship, TaskItem,
 };
 pub use parse::{
-    parse_inspectors, parse_previous, parse_relationships, parse_rules, parse_subjects,
-    FrozenText, TextError,
+    parse_inspectors, parse_previous, parse_relationships, parse_rules, parse_subjects, FrozenText,
+    TextError,
 };
 pub use pool::{FrozenTexts, PoolDigests};
 pub use recusal::{draw_replacement, RecusalError, RecusalRequest, Replacement};
