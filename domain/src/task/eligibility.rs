@@ -479,4 +479,75 @@ mod tests {
         let ids: Vec<_> = previous.iter().map(|p| p.inspector.as_str()).collect();
         assert_eq!(ids, vec!["I-9"]);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const STATUSES: [SubjectStatus; 4] = [
+            SubjectStatus::Active,
+            SubjectStatus::Revoked,
+            SubjectStatus::Cancelled,
+            SubjectStatus::MovedOut,
+        ];
+        const REGIONS: [&str; 3] = ["330102", "330106", "330203"];
+        const DEPARTMENTS: [&str; 2] = ["330100-SCJG", "330100-SW"];
+
+        proptest! {
+            /// Every subject lands in exactly one of pool, exclusions (with a reason that
+            /// the rules give) or out of scope; the pool holds no subject the rules
+            /// exclude; the exclusions are sorted and unique.
+            #[test]
+            fn every_subject_is_accounted_for_once(
+                subjects in prop::collection::vec(
+                    (0usize..4, 0u32..24, 0usize..3, prop::collection::vec((0usize..2, 0u32..30, any::<bool>()), 0..3)),
+                    0..40,
+                ),
+                scoped in any::<bool>(),
+            ) {
+                let mut case = Case::new();
+                if scoped {
+                    case.scope.regions = [RegionCode::parse("330100").unwrap()].into();
+                }
+                let mut records = vec![];
+                let mut past = vec![];
+                for (n, (status, months_ago, region, history)) in subjects.iter().enumerate() {
+                    let n = n as u32 + 1;
+                    let registered = date("2026-11-23")
+                        .checked_sub_months(Months::new(*months_ago))
+                        .unwrap();
+                    let mut s = subject(n, REGIONS[*region], STATUSES[*status], "2019-01-01");
+                    s.registration_date = registered;
+                    records.push(s);
+                    for (k, (dept, months_before, own)) in history.iter().enumerate() {
+                        let on = date("2026-12-10")
+                            .checked_sub_months(Months::new(*months_before))
+                            .unwrap();
+                        let task = if *own { 7 } else { 100 + n as u128 };
+                        past.push(PastInspection {
+                            position: u64::from(n) * 10 + k as u64,
+                            ..super::past(n, DEPARTMENTS[*dept], &on.format("%Y-%m-%d").to_string(), task, 0)
+                        });
+                    }
+                }
+                let history = InspectionHistory::new(past);
+                let s = select_subjects(&case.basis(), &history, records.clone());
+                let total = s.pool.len() + s.excluded.len() + s.out_of_scope as usize;
+                prop_assert_eq!(total, records.len());
+                for subject in &s.pool {
+                    prop_assert!(in_scope(subject, &case.scope));
+                    prop_assert!(exclusion_reason(subject, &case.basis(), &history).is_none());
+                    prop_assert_eq!(subject.status, SubjectStatus::Active);
+                }
+                for pair in s.excluded.windows(2) {
+                    prop_assert!(pair[0].uscc.as_str() < pair[1].uscc.as_str());
+                }
+                for e in &s.excluded {
+                    let record = records.iter().find(|r| r.uscc == e.uscc).unwrap();
+                    let reason = exclusion_reason(record, &case.basis(), &history);
+                    prop_assert_eq!(reason.as_deref(), Some(e.reason.as_str()));
+                }
+            }
+        }
+    }
 }
