@@ -15,4 +15,5 @@ pub mod event_log;
 pub mod identifiers;
 pub mod integrity;
 pub mod reference_data;
+pub mod result;
 pub mod task;

@@ -18,7 +18,7 @@
 
 mod codes;
 mod ids;
-mod named;
+pub(crate) mod named;
 mod text;
 mod timeline;
 
