@@ -6,6 +6,7 @@
 //! - [`state`]: [`AppState`], shared by handlers and commands.
 //! - [`ops`]: operations shared by CLI and HTTP (validate, build command, execute).
 //! - [`tasks`]: inspection tasks and their draw, shared by CLI, HTTP and the demo.
+//! - [`results`]: inspection results, their deadlines and publication.
 //! - [`http`]: the router, errors as RFC 9457 problems, authentication, OpenAPI.
 //! - [`cli`]: the `jianxin` command line.
 
@@ -15,6 +16,7 @@ pub mod http;
 pub mod import;
 pub mod keys;
 pub mod ops;
+pub mod results;
 pub mod settings;
 pub mod state;
 pub mod tasks;

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use jianxin_domain::access::AccessGrant;
 use jianxin_domain::directory::{ImplementationRules, InspectionItem, Inspector, Subject};
 use jianxin_domain::reference_data::ReferenceData;
+use jianxin_domain::result::InspectionResult;
 use jianxin_domain::task::InspectionTask;
 use sqlx::PgPool;
 
 use crate::db::Database;
 use crate::read_models::{
-    InspectionItems, InspectorVersions, ReferenceDataVersions, RulesVersions, SubjectVersions,
-    TaskViews,
+    InspectionItems, InspectorVersions, ReferenceDataVersions, ResultViews, RulesVersions,
+    SubjectVersions, TaskViews,
 };
 use crate::store::{LogStore, PgLogStore, ReadModels, SqliteStore, StripedLocks};
 use crate::StoreError;
@@ -102,4 +103,5 @@ aggregates! {
     inspection_item: InspectionItem => [InspectionItems],
     implementation_rules: ImplementationRules => [RulesVersions],
     inspection_task: InspectionTask => [TaskViews],
+    inspection_result: InspectionResult => [ResultViews],
 }

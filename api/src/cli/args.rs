@@ -110,6 +110,53 @@ pub enum Command {
     Draw(DrawCommandArgs),
     /// An inspector's assignments in standing draws.
     Assignments(AssignmentsArgs),
+    /// Inspection results (检查结果): record, correct, publish.
+    #[command(subcommand)]
+    Result(ResultCommandArgs),
+    /// Publication of results (一公开): what is due.
+    #[command(subcommand)]
+    Publication(PublicationCommandArgs),
+}
+
+/// `jianxin result …`
+#[derive(Debug, Subcommand)]
+pub enum ResultCommandArgs {
+    /// Record a result from a JSON file (docs/RESULTS.md), as the inspector given by
+    /// --actor, who must be on the subject's team.
+    Record {
+        /// The result file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Record a correction (the whole corrected result) with its reason.
+    Correct {
+        /// The result file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Why; published with the correction.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Publish the current version of a result.
+    Publish {
+        /// The task id.
+        #[arg(long)]
+        task: String,
+        /// The subject.
+        #[arg(long)]
+        subject: String,
+    },
+}
+
+/// `jianxin publication …`
+#[derive(Debug, Subcommand)]
+pub enum PublicationCommandArgs {
+    /// Results not yet published, with their deadline and working days left or overdue.
+    Due {
+        /// The day to count from (default: today, Beijing time).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+    },
 }
 
 /// `jianxin task …`

@@ -12,6 +12,7 @@ mod generate;
 mod log;
 mod misc;
 mod output;
+mod results;
 mod serve;
 
 use std::process::ExitCode;
@@ -76,5 +77,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Task(cmd) => draw::task(&settings, cli.format, cmd).await,
         Command::Draw(cmd) => draw::draw(&settings, cli.format, cmd).await,
         Command::Assignments(args) => draw::assignments(&settings, cli.format, args).await,
+        Command::Result(cmd) => results::result(&settings, cli.format, cmd).await,
+        Command::Publication(cmd) => results::publication(&settings, cli.format, cmd).await,
     }
 }

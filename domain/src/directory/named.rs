@@ -51,7 +51,7 @@ macro_rules! named_enum {
         pub enum $name {
             $(
                 $(#[$vmeta])*
-                #[serde(rename = $en)]
+                #[serde(rename = $en, alias = $zh $(, alias = $alias)*)]
                 $variant,
             )+
         }

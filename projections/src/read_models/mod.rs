@@ -4,9 +4,11 @@
 mod directory;
 pub mod directory_queries;
 mod reference_data;
+mod results;
 pub mod task_queries;
 mod tasks;
 
 pub use directory::{bars, InspectionItems, InspectorVersions, RulesVersions, SubjectVersions};
 pub use reference_data::{ReferenceDataVersion, ReferenceDataVersions};
+pub use results::{due_results, public_results, DueResult, PublicResult, ResultViews};
 pub use tasks::TaskViews;

@@ -97,3 +97,24 @@ CREATE TABLE IF NOT EXISTS random_inspections (
     PRIMARY KEY (task_id, department, uscc)
 );
 CREATE INDEX IF NOT EXISTS random_inspections_uscc ON random_inspections (uscc);
+-- Inspection results (issue 6): the current version of each result, its deadline and
+-- publication state; the versions themselves are in the log.
+CREATE TABLE IF NOT EXISTS inspection_results (
+    task_id           TEXT   NOT NULL,
+    uscc              TEXT   NOT NULL,
+    attempt           BIGINT NOT NULL,
+    version           BIGINT NOT NULL,
+    category          TEXT   NOT NULL,
+    follow_up         TEXT   NOT NULL,
+    inspection_date   TEXT   NOT NULL,
+    deadline          TEXT   NOT NULL,
+    content           TEXT   NOT NULL,
+    recorded_at       TEXT   NOT NULL,
+    corrections       BIGINT NOT NULL,
+    published_version BIGINT,
+    published_content TEXT,
+    published_at      TEXT,
+    global_sequence   BIGINT NOT NULL,
+    PRIMARY KEY (task_id, uscc)
+);
+CREATE INDEX IF NOT EXISTS inspection_results_deadline ON inspection_results (deadline);
