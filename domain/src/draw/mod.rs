@@ -36,7 +36,7 @@ pub mod strata;
 pub mod teams;
 
 #[cfg(test)]
-mod fixture;
+pub(crate) mod fixture;
 #[cfg(test)]
 mod golden_tests;
 #[cfg(test)]

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use crate::directory::check_text;
 use crate::draw::beacon::{quicknet_round_time, QUICKNET_CHAIN_HASH};
 use crate::draw::{commitment_of, DrandBeacon, DrawTask};
-use crate::identifiers::Uscc;
 use crate::event_log::{Issued, Recorded};
+use crate::identifiers::Uscc;
 
 use super::commands::{
     CreateTask, FreezePool, RecordBeacon, RecordCommitment, RecordReveal, TaskCommand,
