@@ -30,6 +30,9 @@ pub enum OpError {
     /// A domain rule refused the command (CLI exit 1, HTTP 409/422).
     #[error("{0}")]
     Refused(String),
+    /// The actor may not do this (CLI exit 1, HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
     /// What the command names does not exist (CLI exit 1, HTTP 404).
     #[error("{0}")]
     NotFound(String),

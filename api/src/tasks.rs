@@ -116,8 +116,30 @@ fn invalid(message: impl Into<String>, location: impl Into<String>) -> OpError {
     }
 }
 
+/// A domain refusal as the status its doc names: a conflict with the task's state
+/// (409), a wrong input (422), or an actor who may not (403).
 fn refused(e: TaskError) -> OpError {
-    OpError::Refused(e.to_string())
+    use TaskError as E;
+    match e {
+        E::NotCreated
+        | E::AlreadyCreated
+        | E::CommitmentAfterFreeze
+        | E::DuplicateCommitment(_)
+        | E::AlreadyFrozen
+        | E::AlreadyDrawn
+        | E::NotFrozen
+        | E::AlreadyRevealed(_)
+        | E::RevealClosed(_)
+        | E::BeaconAlreadyRecorded
+        | E::BeaconMissing
+        | E::NotDrawn
+        | E::NothingToRedraw => OpError::Refused(e.to_string()),
+        E::NotTheInspector(_) | E::ApproverIsPlanner(_) => OpError::Forbidden(e.to_string()),
+        other => OpError::Invalid {
+            message: other.to_string(),
+            location: None,
+        },
+    }
 }
 
 fn positions<S>(executed: Executed<S>) -> Vec<u64> {

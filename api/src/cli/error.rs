@@ -99,6 +99,7 @@ impl From<OpError> for CliError {
             }
             OpError::Refused(m) => CliError::invalid("refused", m, None),
             OpError::NotFound(m) => CliError::invalid("not_found", m, None),
+            OpError::Forbidden(m) => CliError::invalid("forbidden", m, None),
             OpError::Store(s) => s.into(),
         }
     }

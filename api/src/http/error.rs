@@ -396,6 +396,7 @@ impl From<OpError> for ApiError {
             },
             OpError::Refused(m) => ApiError::Conflict(m),
             OpError::NotFound(m) => ApiError::NotFound(m),
+            OpError::Forbidden(m) => ApiError::Refused(m),
             OpError::Store(s) => s.into(),
         }
     }
