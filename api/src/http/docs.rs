@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "jianxin",
-        description = "Event-sourced supervision and credit platform: integrity ledger, reference data, directories (subjects, inspectors, items, rules, bulk import), inspection tasks and their draw (public task list and draw bundles), access. Errors are RFC 9457 problems (`application/problem+json`). Send `Authorization: Bearer <token>` (from `jianxin token issue`) to routes that name roles."
+        description = "Event-sourced supervision and credit platform: integrity ledger, reference data, directories (subjects, inspectors, items, rules, bulk import), inspection tasks and their draw (public task list and draw bundles), inspection results and their publication (public results and a JSON Feed), access. Errors are RFC 9457 problems (`application/problem+json`). Send `Authorization: Bearer <token>` (from `jianxin token issue`) to routes that name roles."
     ),
     paths(
         super::health::healthz,
@@ -55,6 +55,12 @@ use crate::state::AppState;
         super::tasks::beacon,
         super::tasks::draw,
         super::tasks::redraw,
+        super::results::record,
+        super::results::correct,
+        super::results::publish,
+        super::results::due,
+        super::results::public_results,
+        super::results::feed,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerScheme),

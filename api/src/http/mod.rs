@@ -18,6 +18,9 @@
 //! - `tasks`: inspection tasks and their draw (`/v1/tasks/…`), an inspector's
 //!   assignments and recusals (`/v1/me/assignments/…`), the public task list and draw
 //!   bundles (`/v1/public/tasks/…`).
+//! - `results`: inspection results recorded and corrected by the drawn team, published
+//!   (`/v1/tasks/{id}/results/…`), what is due (`/v1/publication/due`), the public
+//!   results of a task and a JSON Feed of publications (`/v1/public/…`).
 //!
 //! Middleware, outermost first: request id (`x-request-id`, a UUID when absent, echoed
 //! in the response), tracing span (method, route template, request id; status and
@@ -35,6 +38,7 @@ mod ledger;
 mod me;
 mod metrics;
 mod reference;
+mod results;
 mod rules;
 mod subjects;
 mod tasks;
@@ -110,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .merge(imports::router())
         .merge(me::router())
         .merge(tasks::router())
+        .merge(results::router())
         .fallback(no_route)
         .layer(layers)
         .with_state(state)
