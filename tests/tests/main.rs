@@ -3,6 +3,7 @@
 
 mod binary;
 mod cli;
+mod cli_draw;
 mod cli_import;
 mod helpers;
 mod http;
