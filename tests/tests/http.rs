@@ -20,6 +20,7 @@ use crate::helpers::{request, test_now, user_of, TestApp, CALENDAR_CSV};
 use crate::http_directory::{multipart, post_json, Part, SUBJECTS_CSV};
 use crate::http_draw::{token_for, MatrixTasks};
 use crate::on_both;
+use crate::results::MatrixResults;
 
 /// What a caller gets: allowed (2xx), 403, or 401.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +44,7 @@ const ROLES: [Role; 6] = [
 /// (method, OpenAPI path template, URI called, access by column).
 /// Columns: admin, planner, inspector, credit_officer, supervisor, external_system, none.
 #[rustfmt::skip]
-const MATRIX: [(&str, &str, &str, [Access; 7]); 33] = [
+const MATRIX: [(&str, &str, &str, [Access; 7]); 39] = [
     ("GET",  "/healthz",                       "/healthz",                        [A, A, A, A, A, A, A]),
     ("GET",  "/readyz",                        "/readyz",                         [A, A, A, A, A, A, A]),
     ("GET",  "/metrics",                       "/metrics",                        [A, F, F, F, F, F, U]),
@@ -67,6 +68,14 @@ const MATRIX: [(&str, &str, &str, [Access; 7]); 33] = [
     // task routes: the URI is the template, filled by `MatrixTasks::call`
     ("GET",  "/v1/public/tasks",                         "/v1/public/tasks",                         [A, A, A, A, A, A, A]),
     ("GET",  "/v1/public/tasks/{id}/bundle",             "/v1/public/tasks/{id}/bundle",             [A, A, A, A, A, A, A]),
+    // result routes, filled by `MatrixResults::call`; before the recusal, while the
+    // matrix's inspector is still on the team
+    ("POST", "/v1/tasks/{id}/results",                   "/v1/tasks/{id}/results",                   [F, F, A, F, F, F, U]),
+    ("POST", "/v1/tasks/{id}/results/{uscc}/corrections", "/v1/tasks/{id}/results/{uscc}/corrections", [F, F, A, F, F, F, U]),
+    ("POST", "/v1/tasks/{id}/results/{uscc}/publication", "/v1/tasks/{id}/results/{uscc}/publication", [A, A, F, F, F, F, U]),
+    ("GET",  "/v1/publication/due",                      "/v1/publication/due",                      [A, A, F, F, A, F, U]),
+    ("GET",  "/v1/public/tasks/{id}/results",            "/v1/public/tasks/{id}/results",            [A, A, A, A, A, A, A]),
+    ("GET",  "/v1/public/results/feed.json",             "/v1/public/results/feed.json",             [A, A, A, A, A, A, A]),
     ("GET",  "/v1/me/assignments",                       "/v1/me/assignments",                       [F, F, A, F, F, F, U]),
     ("POST", "/v1/me/assignments/{task}/{uscc}/recusal", "/v1/me/assignments/{task}/{uscc}/recusal", [F, F, A, F, F, F, U]),
     ("GET",  "/v1/tasks",                                "/v1/tasks",                                [A, A, F, F, A, F, U]),
@@ -92,12 +101,15 @@ async fn tokens(app: &TestApp) -> Vec<String> {
 /// as dry runs).
 async fn call(
     app: &TestApp,
-    draw: &MatrixTasks,
+    (draw, results): (&MatrixTasks, &MatrixResults),
     method: &str,
     uri: &str,
     token: Option<&str>,
 ) -> crate::helpers::TestResponse {
     if let Some(res) = draw.call(app, method, uri, token).await {
+        return res;
+    }
+    if let Some(res) = results.call(app, method, uri, token).await {
         return res;
     }
     match (method, uri) {
@@ -125,6 +137,7 @@ async fn access_matrix(app: &TestApp) {
     if let Some(i) = ROLES.iter().position(|r| *r == Role::Inspector) {
         tokens[i] = token_for(app, &draw.inspector, Role::Inspector).await;
     }
+    let results = MatrixResults::prepare(app, &draw.inspector).await;
     // The subject the matrix shows must exist.
     let setup = app
         .send(multipart(
@@ -138,7 +151,7 @@ async fn access_matrix(app: &TestApp) {
         for (column, want) in expected.iter().enumerate() {
             let token = tokens.get(column).map(String::as_str);
             let who = ROLES.get(column).map_or("no token", |r| r.as_str());
-            let res = call(app, &draw, method, uri, token).await;
+            let res = call(app, (&draw, &results), method, uri, token).await;
             let got = match res.status.as_u16() {
                 200..=299 => A,
                 401 => U,

@@ -9,3 +9,4 @@ mod helpers;
 mod http;
 mod http_directory;
 mod http_draw;
+mod results;
