@@ -382,7 +382,7 @@ async fn a_planner_draws_and_the_public_verifies(app: &TestApp) {
     let res = app
         .send(post_json(&format!("{task}/beacon"), &body, Some(&planner)))
         .await;
-    res.problem(409, "conflict");
+    res.problem(422, "invalid-input");
     app.clock.set(at("2023-08-23T15:16:00Z"));
     post(app, &format!("{task}/beacon"), &body, &planner, 200).await;
     app.clock.set(at("2023-08-23T15:17:00Z"));

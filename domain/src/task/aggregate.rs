@@ -232,7 +232,9 @@ fn record_reveal(
     now: DateTime<Utc>,
 ) -> Result<Vec<TaskEvent>, TaskError> {
     let freeze = frozen(state)?;
-    if now >= freeze.reveal_deadline {
+    // once the randomness is on record nobody may still choose to reveal, whatever the
+    // command's clock says
+    if now >= freeze.reveal_deadline || state.beacon.is_some() {
         return Err(TaskError::RevealClosed(freeze.reveal_deadline));
     }
     let Some(commitment) = state.commitments.get(&r.department) else {
