@@ -472,7 +472,7 @@ async fn a_planner_draws_and_the_public_verifies(app: &TestApp) {
     let res = app
         .send(post_json(&recusal, &reason, Some(&member_token)))
         .await;
-    res.problem(409, "conflict");
+    res.problem(422, "invalid-input");
     let run = {
         let zipped = app.get(&bundle, None).await;
         let dir = tempfile::tempdir().expect("temp dir");
