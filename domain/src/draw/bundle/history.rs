@@ -430,13 +430,7 @@ fn finish(
     let Some(created) = created else {
         return Err(HistoryError::Empty);
     };
-    let phase = match state.phase {
-        Phase::New => "new",
-        Phase::Open => "open",
-        Phase::Frozen => "frozen",
-        Phase::Drawn => "drawn",
-        Phase::Failed => "draw_failed",
-    };
+    let phase = state.phase.as_str();
     let (Phase::Drawn, Some(freeze), Some(beacon), Some(draw)) =
         (state.phase, attempt.freeze, attempt.beacon, attempt.draw)
     else {
