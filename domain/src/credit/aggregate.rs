@@ -1,0 +1,667 @@
+//! The credit-subject aggregate (信用主体): one per USCC, holding its credit records and
+//! its entries on the joint lists with their whole trail. Every entry is a valid-time
+//! interval `[entered_on, end)` in calendar dates of China Standard Time; the end is the
+//! period's expiry, a removal on correction, or a granted credit repair, whichever
+//! comes first. A wrongful entry is annulled (from the start), never deleted.
+//!
+//! The aggregate enforces what the rules forbid — the same abnormal-list reason twice
+//! in a calendar year, a repair application before its time or without the required
+//! proofs, a removal of a serious-list entry (it ends by expiry, repair or annulment),
+//! steps on an entry that has ended — and names the rule it applied.
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::directory::derived_id;
+use crate::event_log::{DomainEvent, Issued, Recorded, Role};
+use crate::identifiers::Uscc;
+
+use super::rules::CreditRules;
+use super::values::{AbnormalReason, AbnormalRemoval, ListId, RecordSource};
+
+/// The aggregate id of the credit subject `uscc`.
+pub fn credit_subject_id(uscc: &Uscc) -> Uuid {
+    derived_id("jianxin/credit-subject/", uscc.as_str())
+}
+
+/// The id of the `n`-th (from 1) entry of `uscc`.
+pub fn entry_id(uscc: &Uscc, n: u32) -> Uuid {
+    derived_id("jianxin/credit-entry/", &format!("{}/{n}", uscc.as_str()))
+}
+
+/// The id of the serious-list entry derived from an abnormal entry unremoved for the
+/// escalation period.
+pub fn escalation_id(abnormal: Uuid) -> Uuid {
+    derived_id(
+        "jianxin/credit-escalation/",
+        &abnormal.hyphenated().to_string(),
+    )
+}
+
+/// Record a credit fact (记录信用信息).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordCredit {
+    /// Where it comes from.
+    pub source: RecordSource,
+    /// What happened, in a sentence.
+    pub summary: String,
+    /// The legal basis.
+    pub legal_basis: String,
+    /// The day it took effect.
+    pub effective_on: NaiveDate,
+    /// The originating document or event (a result id, a decision number), if any.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// Enter the subject on a list (列入名单).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterList {
+    /// Which list.
+    pub list: ListId,
+    /// Why: for the abnormal list one of [`AbnormalReason`]; otherwise free text.
+    pub reason: String,
+    /// The legal basis.
+    pub legal_basis: String,
+    /// First day on the list.
+    pub entered_on: NaiveDate,
+    /// The rules in force, and their version.
+    pub rules: CreditRules,
+    /// The version (digest) of `rules`.
+    pub rule_version: String,
+}
+
+/// Remove an entry on correction (移出名单), valid from `removed_on` (which may lie in
+/// the past: a late-recorded removal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoveFromList {
+    /// The entry.
+    pub entry_id: Uuid,
+    /// Why: for the abnormal list one of [`AbnormalRemoval`]; otherwise free text.
+    pub reason: String,
+    /// First day off the list.
+    pub removed_on: NaiveDate,
+}
+
+/// Annul an entry as wrongful from the start (撤销列入: 错误列入).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnulEntry {
+    /// The entry.
+    pub entry_id: Uuid,
+    /// Why it was wrongful.
+    pub reason: String,
+}
+
+/// Apply for credit repair (信用修复申请) of a serious-list entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyRepair {
+    /// The entry.
+    pub entry_id: Uuid,
+    /// The day of the application.
+    pub applied_on: NaiveDate,
+    /// SHA-256 of each proof document.
+    pub proofs: Vec<String>,
+    /// The violation was corrected.
+    pub corrected: bool,
+    /// The penalty was fulfilled.
+    pub penalty_fulfilled: bool,
+    /// A public credit commitment (信用承诺) was made.
+    pub public_commitment: bool,
+    /// The rules in force.
+    pub rules: CreditRules,
+}
+
+/// Decide a repair application (信用修复决定), with reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecideRepair {
+    /// The entry.
+    pub entry_id: Uuid,
+    /// Granted or refused.
+    pub approved: bool,
+    /// The officer's reasons.
+    pub reasons: String,
+    /// When granted, the first day off the list.
+    pub effective_on: NaiveDate,
+}
+
+/// Every command of the credit subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreditCommand {
+    /// See [`RecordCredit`].
+    Record(Uscc, RecordCredit),
+    /// See [`EnterList`].
+    Enter(Uscc, EnterList),
+    /// See [`RemoveFromList`].
+    Remove(RemoveFromList),
+    /// See [`AnnulEntry`].
+    Annul(AnnulEntry),
+    /// See [`ApplyRepair`].
+    ApplyRepair(ApplyRepair),
+    /// See [`DecideRepair`].
+    DecideRepair(DecideRepair),
+}
+
+/// Events of a credit subject (stored contract: names never change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event_type", content = "data")]
+pub enum CreditEvent {
+    /// A credit record was recorded (信用记录已记录).
+    CreditRecorded {
+        /// The record.
+        record_id: Uuid,
+        /// The subject.
+        uscc: Uscc,
+        /// What was recorded.
+        record: RecordCredit,
+    },
+    /// The subject was entered on a list (已列入名单).
+    ListEntered {
+        /// The entry.
+        entry_id: Uuid,
+        /// The subject.
+        uscc: Uscc,
+        /// The list.
+        list: ListId,
+        /// Why.
+        reason: String,
+        /// The legal basis.
+        legal_basis: String,
+        /// First day on the list.
+        entered_on: NaiveDate,
+        /// First day off the list by expiry (none: until removed).
+        until: Option<NaiveDate>,
+        /// The credit rule version applied.
+        rule_version: String,
+    },
+    /// The entry was removed (已移出名单), from `removed_on`.
+    ListRemoved {
+        /// The entry.
+        entry_id: Uuid,
+        /// Why.
+        reason: String,
+        /// First day off the list.
+        removed_on: NaiveDate,
+    },
+    /// The entry was annulled as wrongful from the start (已撤销列入).
+    ListEntryAnnulled {
+        /// The entry.
+        entry_id: Uuid,
+        /// Why.
+        reason: String,
+    },
+    /// Credit repair was applied for (已申请信用修复).
+    RepairApplied {
+        /// The entry.
+        entry_id: Uuid,
+        /// The day of the application.
+        applied_on: NaiveDate,
+        /// SHA-256 of each proof.
+        proofs: Vec<String>,
+    },
+    /// A repair application was decided (信用修复已决定).
+    RepairDecided {
+        /// The entry.
+        entry_id: Uuid,
+        /// Granted or refused.
+        approved: bool,
+        /// The officer's reasons.
+        reasons: String,
+        /// When granted, the first day off the list.
+        effective_on: Option<NaiveDate>,
+    },
+}
+
+impl DomainEvent for CreditEvent {}
+
+/// Why a credit command was refused; each names the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreditError {
+    /// The input is invalid (422): field, what.
+    #[error("{0}: {1}")]
+    Invalid(String, String),
+    /// The actor's role may not do this (403).
+    #[error("role {0} may not maintain credit lists; a credit officer does")]
+    NotCreditOfficer(String),
+    /// No such entry for this subject (404).
+    #[error("entry {0} is not an entry of this subject")]
+    NoSuchEntry(Uuid),
+    /// Not twice for the same reason in the same year (409).
+    #[error("rule: the subject was entered on the abnormal list for {reason} already in {year} (entry {entry}); not twice for the same reason in the same year")]
+    SameReasonSameYear {
+        /// The reason.
+        reason: String,
+        /// The year.
+        year: i32,
+        /// The earlier entry.
+        entry: Uuid,
+    },
+    /// The subject is on this list already (409).
+    #[error("rule: the subject is on the {0} list already (entry {1}) for that day")]
+    AlreadyListed(String, Uuid),
+    /// The entry has ended or was annulled (409).
+    #[error("rule: entry {0} has already ended ({1})")]
+    Ended(Uuid, String),
+    /// A serious-list entry does not end by removal (409).
+    #[error(
+        "rule: a serious-list entry ends by expiry, credit repair or annulment, not by removal"
+    )]
+    SeriousNotRemovable,
+    /// A removal dated before the entry (422).
+    #[error("removed_on {removed} lies before the entry's first day {entered}")]
+    RemovedBeforeEntry {
+        /// Removal day.
+        removed: NaiveDate,
+        /// Entry day.
+        entered: NaiveDate,
+    },
+    /// Repair is only for serious-list entries (409).
+    #[error("rule: credit repair applies to serious-list entries; this entry is on the {0} list")]
+    RepairNotForList(String),
+    /// Too early for repair (409).
+    #[error("rule: credit repair may be applied for from {from} ({months} months after entry); applied on {applied}")]
+    RepairTooEarly {
+        /// First day allowed.
+        from: NaiveDate,
+        /// The rule's months.
+        months: u32,
+        /// The day applied.
+        applied: NaiveDate,
+    },
+    /// A required repair condition is missing (422).
+    #[error("rule: credit repair requires {0}")]
+    RepairConditionMissing(String),
+    /// A repair application is pending already (409).
+    #[error("rule: a repair application for entry {0} is pending a decision")]
+    RepairPending(Uuid),
+    /// No application to decide (409).
+    #[error("rule: entry {0} has no pending repair application")]
+    NoRepairPending(Uuid),
+}
+
+/// One entry as the aggregate knows it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryState {
+    /// The entry.
+    pub entry_id: Uuid,
+    /// The list.
+    pub list: ListId,
+    /// Why.
+    pub reason: String,
+    /// First day on.
+    pub entered_on: NaiveDate,
+    /// Expiry.
+    pub until: Option<NaiveDate>,
+    /// Removal or repair: first day off.
+    pub ended_on: Option<NaiveDate>,
+    /// Annulled.
+    pub annulled: bool,
+    /// A repair application awaiting a decision (its day).
+    pub repair_pending: Option<NaiveDate>,
+}
+
+impl EntryState {
+    /// The first day off the list, by whichever end comes first.
+    pub fn end(&self) -> Option<NaiveDate> {
+        match (self.until, self.ended_on) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn covers(&self, day: NaiveDate) -> bool {
+        !self.annulled && self.entered_on <= day && self.end().is_none_or(|e| day < e)
+    }
+}
+
+/// What a credit subject remembers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CreditState {
+    /// The subject, once anything is recorded.
+    pub uscc: Option<Uscc>,
+    /// Records so far.
+    pub records: u32,
+    /// Entries in order.
+    pub entries: Vec<EntryState>,
+}
+
+impl CreditState {
+    fn entry(&self, id: Uuid) -> Result<&EntryState, CreditError> {
+        self.entries
+            .iter()
+            .find(|e| e.entry_id == id)
+            .ok_or(CreditError::NoSuchEntry(id))
+    }
+}
+
+/// The esrs aggregate of a credit subject.
+pub struct CreditSubject;
+
+fn non_empty(field: &str, v: &str) -> Result<(), CreditError> {
+    if v.trim().is_empty() {
+        Err(CreditError::Invalid(
+            field.into(),
+            "must not be empty".into(),
+        ))
+    } else if v.chars().count() > 2000 {
+        Err(CreditError::Invalid(
+            field.into(),
+            "at most 2000 characters".into(),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn months_after(day: NaiveDate, months: u32) -> Option<NaiveDate> {
+    day.checked_add_months(Months::new(months))
+}
+
+fn live(e: &EntryState) -> Result<(), CreditError> {
+    if e.annulled {
+        return Err(CreditError::Ended(e.entry_id, "annulled".into()));
+    }
+    if let Some(d) = e.ended_on {
+        return Err(CreditError::Ended(e.entry_id, format!("removed from {d}")));
+    }
+    Ok(())
+}
+
+fn is_sha256(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn enter(state: &CreditState, uscc: Uscc, e: EnterList) -> Result<CreditEvent, CreditError> {
+    non_empty("legal_basis", &e.legal_basis)?;
+    let reason = if e.list == ListId::Abnormal {
+        AbnormalReason::parse(&e.reason)
+            .map_err(|x| CreditError::Invalid("reason".into(), x.to_string()))?
+            .as_str()
+            .to_string()
+    } else {
+        non_empty("reason", &e.reason)?;
+        e.reason
+    };
+    for old in state
+        .entries
+        .iter()
+        .filter(|o| o.list == e.list && !o.annulled)
+    {
+        if e.list == ListId::Abnormal
+            && old.reason == reason
+            && old.entered_on.year() == e.entered_on.year()
+        {
+            return Err(CreditError::SameReasonSameYear {
+                reason,
+                year: e.entered_on.year(),
+                entry: old.entry_id,
+            });
+        }
+        if old.covers(e.entered_on) {
+            return Err(CreditError::AlreadyListed(
+                e.list.as_str().into(),
+                old.entry_id,
+            ));
+        }
+    }
+    let until = match e.rules.period_months(e.list) {
+        Some(m) => Some(months_after(e.entered_on, m).ok_or_else(|| {
+            CreditError::Invalid(
+                "entered_on".into(),
+                "period ends beyond the calendar".into(),
+            )
+        })?),
+        None => None,
+    };
+    Ok(CreditEvent::ListEntered {
+        entry_id: entry_id(&uscc, state.entries.len() as u32 + 1),
+        uscc,
+        list: e.list,
+        reason,
+        legal_basis: e.legal_basis,
+        entered_on: e.entered_on,
+        until,
+        rule_version: e.rule_version,
+    })
+}
+
+fn apply_repair(state: &CreditState, a: ApplyRepair) -> Result<CreditEvent, CreditError> {
+    let e = state.entry(a.entry_id)?;
+    live(e)?;
+    if e.list != ListId::Serious {
+        return Err(CreditError::RepairNotForList(e.list.as_str().into()));
+    }
+    if e.repair_pending.is_some() {
+        return Err(CreditError::RepairPending(e.entry_id));
+    }
+    let months = a.rules.repair_after_months;
+    let from = months_after(e.entered_on, months).unwrap_or(NaiveDate::MAX);
+    if a.applied_on < from {
+        return Err(CreditError::RepairTooEarly {
+            from,
+            months,
+            applied: a.applied_on,
+        });
+    }
+    if let Some(end) = e.end() {
+        if a.applied_on >= end {
+            return Err(CreditError::Ended(e.entry_id, format!("expired on {end}")));
+        }
+    }
+    for (ok, what) in [
+        (a.corrected, "the violation corrected (corrected)"),
+        (
+            a.penalty_fulfilled,
+            "the penalty fulfilled (penalty_fulfilled)",
+        ),
+        (
+            a.public_commitment,
+            "a public credit commitment (public_commitment)",
+        ),
+        (!a.proofs.is_empty(), "at least one proof document (proofs)"),
+    ] {
+        if !ok {
+            return Err(CreditError::RepairConditionMissing(what.into()));
+        }
+    }
+    if let Some(p) = a.proofs.iter().find(|p| !is_sha256(p)) {
+        return Err(CreditError::Invalid(
+            "proofs".into(),
+            format!("{p:?} is not a lower-case hex SHA-256"),
+        ));
+    }
+    Ok(CreditEvent::RepairApplied {
+        entry_id: a.entry_id,
+        applied_on: a.applied_on,
+        proofs: a.proofs,
+    })
+}
+
+fn handle(state: &CreditState, command: CreditCommand) -> Result<CreditEvent, CreditError> {
+    Ok(match command {
+        CreditCommand::Record(uscc, r) => {
+            non_empty("summary", &r.summary)?;
+            non_empty("legal_basis", &r.legal_basis)?;
+            CreditEvent::CreditRecorded {
+                record_id: derived_id(
+                    "jianxin/credit-record/",
+                    &format!("{}/{}", uscc.as_str(), state.records + 1),
+                ),
+                uscc,
+                record: r,
+            }
+        }
+        CreditCommand::Enter(uscc, e) => enter(state, uscc, e)?,
+        CreditCommand::Remove(r) => {
+            let e = state.entry(r.entry_id)?;
+            live(e)?;
+            let reason = match e.list {
+                ListId::Serious => return Err(CreditError::SeriousNotRemovable),
+                ListId::Abnormal => AbnormalRemoval::parse(&r.reason)
+                    .map_err(|x| CreditError::Invalid("reason".into(), x.to_string()))?
+                    .as_str()
+                    .to_string(),
+                _ => {
+                    non_empty("reason", &r.reason)?;
+                    r.reason
+                }
+            };
+            if r.removed_on < e.entered_on {
+                return Err(CreditError::RemovedBeforeEntry {
+                    removed: r.removed_on,
+                    entered: e.entered_on,
+                });
+            }
+            CreditEvent::ListRemoved {
+                entry_id: r.entry_id,
+                reason,
+                removed_on: r.removed_on,
+            }
+        }
+        CreditCommand::Annul(a) => {
+            let e = state.entry(a.entry_id)?;
+            if e.annulled {
+                return Err(CreditError::Ended(e.entry_id, "annulled".into()));
+            }
+            non_empty("reason", &a.reason)?;
+            CreditEvent::ListEntryAnnulled {
+                entry_id: a.entry_id,
+                reason: a.reason,
+            }
+        }
+        CreditCommand::ApplyRepair(a) => apply_repair(state, a)?,
+        CreditCommand::DecideRepair(d) => {
+            let e = state.entry(d.entry_id)?;
+            live(e)?;
+            let Some(applied) = e.repair_pending else {
+                return Err(CreditError::NoRepairPending(d.entry_id));
+            };
+            non_empty("reasons", &d.reasons)?;
+            if d.approved && d.effective_on < applied {
+                return Err(CreditError::Invalid(
+                    "effective_on".into(),
+                    format!(
+                        "{} lies before the application of {applied}",
+                        d.effective_on
+                    ),
+                ));
+            }
+            CreditEvent::RepairDecided {
+                entry_id: d.entry_id,
+                approved: d.approved,
+                reasons: d.reasons,
+                effective_on: d.approved.then_some(d.effective_on),
+            }
+        }
+    })
+}
+
+impl esrs::Aggregate for CreditSubject {
+    const NAME: &'static str = "credit_subject";
+    type State = CreditState;
+    type Command = Issued<CreditCommand>;
+    type Event = Recorded<CreditEvent>;
+    type Error = CreditError;
+
+    fn handle_command(
+        state: &Self::State,
+        issued: Self::Command,
+    ) -> Result<Vec<Self::Event>, Self::Error> {
+        let role = issued.meta.actor.role;
+        let allowed = match &issued.command {
+            CreditCommand::Record(..) => {
+                matches!(role, Role::CreditOfficer | Role::System | Role::Inspector)
+            }
+            _ => matches!(role, Role::CreditOfficer | Role::System),
+        };
+        if !allowed {
+            return Err(CreditError::NotCreditOfficer(role.as_str().into()));
+        }
+        if let (Some(have), CreditCommand::Record(u, _) | CreditCommand::Enter(u, _)) =
+            (&state.uscc, &issued.command)
+        {
+            if have != u {
+                return Err(CreditError::Invalid(
+                    "uscc".into(),
+                    format!("{u} is not this aggregate's subject {have}"),
+                ));
+            }
+        }
+        let event = handle(state, issued.command)?;
+        Ok(issued.meta.stamp(vec![event]))
+    }
+
+    fn apply_event(mut state: Self::State, recorded: Self::Event) -> Self::State {
+        apply(&mut state, recorded.event);
+        state
+    }
+}
+
+/// Folds one event into `state` (also used by the bitemporal evaluation).
+pub fn apply(state: &mut CreditState, event: CreditEvent) {
+    match event {
+        CreditEvent::CreditRecorded { uscc, .. } => {
+            state.uscc = Some(uscc);
+            state.records += 1;
+        }
+        CreditEvent::ListEntered {
+            entry_id,
+            uscc,
+            list,
+            reason,
+            entered_on,
+            until,
+            ..
+        } => {
+            state.uscc = Some(uscc);
+            state.entries.push(EntryState {
+                entry_id,
+                list,
+                reason,
+                entered_on,
+                until,
+                ended_on: None,
+                annulled: false,
+                repair_pending: None,
+            });
+        }
+        CreditEvent::ListRemoved {
+            entry_id,
+            removed_on,
+            ..
+        } => {
+            if let Some(e) = state.entries.iter_mut().find(|e| e.entry_id == entry_id) {
+                e.ended_on = Some(removed_on);
+            }
+        }
+        CreditEvent::ListEntryAnnulled { entry_id, .. } => {
+            if let Some(e) = state.entries.iter_mut().find(|e| e.entry_id == entry_id) {
+                e.annulled = true;
+            }
+        }
+        CreditEvent::RepairApplied {
+            entry_id,
+            applied_on,
+            ..
+        } => {
+            if let Some(e) = state.entries.iter_mut().find(|e| e.entry_id == entry_id) {
+                e.repair_pending = Some(applied_on);
+            }
+        }
+        CreditEvent::RepairDecided {
+            entry_id,
+            effective_on,
+            ..
+        } => {
+            if let Some(e) = state.entries.iter_mut().find(|e| e.entry_id == entry_id) {
+                e.repair_pending = None;
+                if effective_on.is_some() {
+                    e.ended_on = effective_on;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! Credit and the joint reward and punishment lists (信用联合奖惩, DOMAIN.md §5): the
+//! credit-subject aggregate (records, list entries, removals, annulments, repair), the
+//! credit rules and measures catalogue as data, and the pure bitemporal answer to "may
+//! subject S do X on date D, as known at T?".
+//!
+//! | step | command | event |
+//! |---|---|---|
+//! | a credit fact is recorded | [`RecordCredit`] | `CreditRecorded` |
+//! | the subject enters a list | [`EnterList`] | `ListEntered` |
+//! | an entry is removed on correction | [`RemoveFromList`] | `ListRemoved` |
+//! | a wrongful entry is annulled | [`AnnulEntry`] | `ListEntryAnnulled` |
+//! | repair is applied for / decided | [`ApplyRepair`], [`DecideRepair`] | `RepairApplied`, `RepairDecided` |
+//!
+//! Every query's answer is itself logged by the credit-query aggregate ([`query`]).
+
+mod aggregate;
+mod check;
+pub mod query;
+mod rules;
+mod values;
+
+pub use aggregate::{
+    apply, credit_subject_id, entry_id, escalation_id, AnnulEntry, ApplyRepair, CreditCommand,
+    CreditError, CreditEvent, CreditState, CreditSubject, DecideRepair, EnterList, EntryState,
+    RecordCredit, RemoveFromList,
+};
+pub use check::{
+    china_date, entries_known, evaluate, BasisItem, Decision, EndKind, EntryView, Evaluation, Fact,
+    NotApplicable,
+};
+pub use rules::{
+    valid_scenario, CreditDataError, CreditRules, Measure, MeasuresCatalogue, CREDIT_RULE_KEYS,
+};
+pub use values::{AbnormalReason, AbnormalRemoval, Effect, ListId, RecordSource};
+
+#[cfg(test)]
+mod tests;
