@@ -11,6 +11,7 @@
 //! - [`cli`]: the `jianxin` command line.
 
 pub mod cli;
+pub mod credit;
 pub mod demo;
 pub mod http;
 pub mod import;

@@ -4,6 +4,7 @@
 use chrono::Duration;
 use jianxin_domain::access::{AccessCommand, AccessError, AccessGrant, IssueToken};
 use jianxin_domain::calendar::WorkingCalendar;
+use jianxin_domain::credit::{CreditDataError, CreditRules, MeasuresCatalogue, CREDIT_RULE_KEYS};
 use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
 use jianxin_domain::identifiers::{canonical_text, DivisionTable, ReferenceFileError};
 use jianxin_domain::reference_data::{
@@ -95,6 +96,13 @@ pub async fn load_reference(
                 .count()
         }
         ReferenceKind::Divisions => DivisionTable::from_csv(&content)?.len(),
+        ReferenceKind::CreditRules => {
+            CreditRules::parse(&content).map_err(credit_data_error)?;
+            CREDIT_RULE_KEYS.len()
+        }
+        ReferenceKind::Measures => MeasuresCatalogue::parse(&content)
+            .map_err(credit_data_error)?
+            .len(),
     } as u32;
     let digest = hex::encode(Sha256::digest(content.as_bytes()));
     let issued = Issued {
@@ -123,6 +131,13 @@ pub async fn load_reference(
         }),
         Err(e @ ReferenceDataError::Empty { .. })
         | Err(e @ ReferenceDataError::WrongKind { .. }) => Err(OpError::Refused(e.to_string())),
+    }
+}
+
+fn credit_data_error(e: CreditDataError) -> OpError {
+    OpError::Invalid {
+        location: Some(format!("line {}", e.line)),
+        message: e.to_string(),
     }
 }
 

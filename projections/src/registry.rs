@@ -4,6 +4,8 @@
 use std::sync::Arc;
 
 use jianxin_domain::access::AccessGrant;
+use jianxin_domain::credit::query::CreditQuery;
+use jianxin_domain::credit::CreditSubject;
 use jianxin_domain::directory::{ImplementationRules, InspectionItem, Inspector, Subject};
 use jianxin_domain::reference_data::ReferenceData;
 use jianxin_domain::result::InspectionResult;
@@ -12,8 +14,8 @@ use sqlx::PgPool;
 
 use crate::db::Database;
 use crate::read_models::{
-    InspectionItems, InspectorVersions, ReferenceDataVersions, ResultViews, RulesVersions,
-    SubjectVersions, TaskViews,
+    CreditFacts, CreditQueries, InspectionItems, InspectorVersions, ReferenceDataVersions,
+    ResultViews, RulesVersions, SubjectVersions, TaskViews,
 };
 use crate::store::{LogStore, PgLogStore, ReadModels, SqliteStore, StripedLocks};
 use crate::StoreError;
@@ -104,4 +106,6 @@ aggregates! {
     implementation_rules: ImplementationRules => [RulesVersions],
     inspection_task: InspectionTask => [TaskViews],
     inspection_result: InspectionResult => [ResultViews],
+    credit_subject: CreditSubject => [CreditFacts],
+    credit_query: CreditQuery => [CreditQueries],
 }

@@ -116,6 +116,93 @@ pub enum Command {
     /// Publication of results (一公开): what is due.
     #[command(subcommand)]
     Publication(PublicationCommandArgs),
+    /// Credit and the joint lists (信用联合奖惩): the check, the officer's steps, the
+    /// query log, snapshots.
+    #[command(subcommand)]
+    Credit(CreditCommandArgs),
+}
+
+/// `jianxin credit …`
+#[derive(Debug, Subcommand)]
+pub enum CreditCommandArgs {
+    /// May SUBJECT do SCENARIO on DATE (as known at KNOWN_AT)? The answer is logged.
+    Check {
+        /// The USCC.
+        #[arg(long)]
+        subject: String,
+        /// The scenario id (e.g. government_procurement).
+        #[arg(long)]
+        scenario: String,
+        /// The valid date asked about (YYYY-MM-DD, China Standard Time).
+        #[arg(long)]
+        date: NaiveDate,
+        /// What had been recorded by then (RFC 3339; default now).
+        #[arg(long)]
+        known_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// The stated purpose, logged with the answer.
+        #[arg(long, default_value = "")]
+        purpose: String,
+    },
+    /// An officer's step from a JSON file `{"action": "record"|"enter"|"remove"|"annul"|
+    /// "apply_repair"|"decide_repair", "subject", …}` (docs/CREDIT.md), as the credit
+    /// officer given by --actor.
+    Act {
+        /// The step file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// A subject's entries as known at a moment.
+    Entries {
+        /// The USCC.
+        #[arg(long)]
+        subject: String,
+        /// As recorded by then (default now).
+        #[arg(long)]
+        known_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Search the query log.
+    Queries {
+        /// Only about this USCC.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only by this requester.
+        #[arg(long)]
+        requester: Option<String>,
+        /// At most this many, newest first.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// A logged answer exactly as given.
+    Query {
+        /// The query id.
+        id: uuid::Uuid,
+    },
+    /// Recompute a logged answer at its basis and at now.
+    Recheck {
+        /// The query id.
+        id: uuid::Uuid,
+    },
+    /// Logged answers about SUBJECT whose decision would now differ.
+    Impact {
+        /// The USCC.
+        #[arg(long)]
+        subject: String,
+    },
+    /// A list's entries in force on DATE as known at KNOWN_AT (JSON, or CSV with --csv).
+    Snapshot {
+        /// abnormal, serious, red or focus.
+        #[arg(long)]
+        list: String,
+        /// The valid date.
+        #[arg(long)]
+        date: NaiveDate,
+        /// As recorded by then (default now).
+        #[arg(long)]
+        known_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// CSV instead of JSON.
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 /// `jianxin result …`
@@ -534,6 +621,10 @@ pub enum ReferenceKindArg {
     Calendar,
     /// The administrative division table.
     Divisions,
+    /// The credit rule version (key = value lines).
+    CreditRules,
+    /// The joint measures catalogue (CSV).
+    Measures,
 }
 
 /// `jianxin reference …`

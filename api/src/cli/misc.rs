@@ -97,6 +97,8 @@ pub async fn reference(
             let kind = match kind {
                 ReferenceKindArg::Calendar => ReferenceKind::Calendar,
                 ReferenceKindArg::Divisions => ReferenceKind::Divisions,
+                ReferenceKindArg::CreditRules => ReferenceKind::CreditRules,
+                ReferenceKindArg::Measures => ReferenceKind::Measures,
             };
             let bytes = std::fs::read(&file).map_err(|e| {
                 CliError::invalid("unreadable_file", format!("{}: {e}", file.display()), None)

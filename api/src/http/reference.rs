@@ -32,8 +32,10 @@ impl KindParam {
         match self.kind.as_str() {
             "calendar" => Ok(ReferenceKind::Calendar),
             "divisions" => Ok(ReferenceKind::Divisions),
+            "credit_rules" => Ok(ReferenceKind::CreditRules),
+            "measures" => Ok(ReferenceKind::Measures),
             other => Err(ApiError::NotFound(format!(
-                "no reference data kind {other:?}; the kinds are calendar, divisions"
+                "no reference data kind {other:?}; the kinds are calendar, divisions, credit_rules, measures"
             ))),
         }
     }

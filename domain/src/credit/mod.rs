@@ -30,6 +30,7 @@ pub use check::{
 };
 pub use rules::{
     valid_scenario, CreditDataError, CreditRules, Measure, MeasuresCatalogue, CREDIT_RULE_KEYS,
+    DEFAULT_MEASURES_CSV, DEFAULT_RULES_TEXT,
 };
 pub use values::{AbnormalReason, AbnormalRemoval, Effect, ListId, RecordSource};
 

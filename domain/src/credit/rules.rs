@@ -29,6 +29,12 @@ fn bad(line: usize, message: impl Into<String>) -> CreditDataError {
     }
 }
 
+/// The shipped default rule file (`data/credit-rules.txt`).
+pub const DEFAULT_RULES_TEXT: &str = include_str!("../../../data/credit-rules.txt");
+
+/// The shipped default catalogue (`data/measures.csv`).
+pub const DEFAULT_MEASURES_CSV: &str = include_str!("../../../data/measures.csv");
+
 /// The periods and thresholds of the credit lists (DOMAIN.md §5), in months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreditRules {

@@ -464,3 +464,24 @@ proptest! {
         prop_assert_eq!(all, prefix);
     }
 }
+
+#[test]
+fn the_shipped_defaults_parse_and_name_every_scenario() {
+    assert_eq!(
+        CreditRules::parse(DEFAULT_RULES_TEXT).unwrap(),
+        CreditRules::default()
+    );
+    let c = MeasuresCatalogue::parse(DEFAULT_MEASURES_CSV).unwrap();
+    for s in [
+        "government_procurement",
+        "public_bidding",
+        "subsidy",
+        "honours",
+        "licensing",
+        "legal_representative",
+        "inspection_frequency",
+        "green_channel",
+    ] {
+        assert!(c.scenarios().iter().any(|x| x == s), "{s}");
+    }
+}

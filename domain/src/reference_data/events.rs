@@ -13,6 +13,10 @@ pub enum ReferenceKind {
     Calendar,
     /// The administrative division table (行政区划, GB/T 2260).
     Divisions,
+    /// The credit rule version (信用规则): list periods and thresholds.
+    CreditRules,
+    /// The joint measures catalogue (联合奖惩措施清单).
+    Measures,
 }
 
 impl ReferenceKind {
@@ -21,6 +25,10 @@ impl ReferenceKind {
         match self {
             ReferenceKind::Calendar => Uuid::from_u128(0x6a78_0000_0000_4000_8000_0000_0000_0001),
             ReferenceKind::Divisions => Uuid::from_u128(0x6a78_0000_0000_4000_8000_0000_0000_0002),
+            ReferenceKind::CreditRules => {
+                Uuid::from_u128(0x6a78_0000_0000_4000_8000_0000_0000_0003)
+            }
+            ReferenceKind::Measures => Uuid::from_u128(0x6a78_0000_0000_4000_8000_0000_0000_0004),
         }
     }
 
@@ -29,6 +37,8 @@ impl ReferenceKind {
         match self {
             ReferenceKind::Calendar => "calendar",
             ReferenceKind::Divisions => "divisions",
+            ReferenceKind::CreditRules => "credit_rules",
+            ReferenceKind::Measures => "measures",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Read models (读模型): tables derived from the log for queries, written in the event
 //! transaction and rebuildable from the log.
 
+mod credit;
 mod directory;
 pub mod directory_queries;
 mod reference_data;
@@ -8,6 +9,10 @@ mod results;
 pub mod task_queries;
 mod tasks;
 
+pub use credit::{
+    credit_facts, log_position, logged_queries, subjects_on_lists, CreditFacts, CreditQueries,
+    LoggedQuery,
+};
 pub use directory::{bars, InspectionItems, InspectorVersions, RulesVersions, SubjectVersions};
 pub use reference_data::{ReferenceDataVersion, ReferenceDataVersions};
 pub use results::{due_results, public_results, DueResult, PublicResult, ResultViews};

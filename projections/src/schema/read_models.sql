@@ -118,3 +118,45 @@ CREATE TABLE IF NOT EXISTS inspection_results (
     PRIMARY KEY (task_id, uscc)
 );
 CREATE INDEX IF NOT EXISTS inspection_results_deadline ON inspection_results (deadline);
+
+-- Credit (issue 7): every credit-subject event with its ledger position and recording
+-- time (checks are answered bitemporally from it), the list entries as currently known
+-- (to find the subjects of a snapshot), and the query log.
+CREATE TABLE IF NOT EXISTS credit_facts (
+    subject_id      TEXT   NOT NULL,
+    global_sequence BIGINT NOT NULL PRIMARY KEY,
+    recorded_at     TEXT   NOT NULL,
+    event           TEXT   NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credit_facts_subject ON credit_facts (subject_id, global_sequence);
+CREATE TABLE IF NOT EXISTS credit_entries (
+    entry_id        TEXT   NOT NULL PRIMARY KEY,
+    uscc            TEXT   NOT NULL,
+    subject_id      TEXT   NOT NULL,
+    list            TEXT   NOT NULL,
+    reason          TEXT   NOT NULL,
+    entered_on      TEXT   NOT NULL,
+    until           TEXT,
+    ended_on        TEXT,
+    annulled        BIGINT NOT NULL,
+    global_sequence BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credit_entries_list ON credit_entries (list, uscc);
+CREATE TABLE IF NOT EXISTS credit_queries (
+    query_id        TEXT   NOT NULL PRIMARY KEY,
+    uscc            TEXT   NOT NULL,
+    scenario        TEXT   NOT NULL,
+    valid_date      TEXT   NOT NULL,
+    known_at        TEXT   NOT NULL,
+    requester       TEXT   NOT NULL,
+    role            TEXT   NOT NULL,
+    purpose         TEXT   NOT NULL,
+    decision        TEXT   NOT NULL,
+    log_seq         BIGINT NOT NULL,
+    answer          TEXT   NOT NULL,
+    recorded_at     TEXT   NOT NULL,
+    global_sequence BIGINT NOT NULL,
+    feedback        TEXT   NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credit_queries_subject ON credit_queries (uscc, global_sequence);
+CREATE INDEX IF NOT EXISTS credit_queries_requester ON credit_queries (requester, global_sequence);

@@ -1,0 +1,833 @@
+//! Credit operations (信用联合奖惩), shared by the CLI and the HTTP API: the officer's
+//! list maintenance, and the check other systems call — answered from the log
+//! bitemporally, under the rule and catalogue versions in force at `known_at`, and
+//! logged as an event before it is returned. Also the recheck of a logged answer, the
+//! impact notice after a retroactive correction, and list snapshots.
+
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use jianxin_domain::credit::query::{CheckAnswer, CreditQuery, QueryCommand};
+use jianxin_domain::credit::{
+    china_date, credit_subject_id, entries_known, evaluate, valid_scenario, AnnulEntry,
+    ApplyRepair, CreditCommand, CreditError, CreditRules, CreditSubject, DecideRepair, Decision,
+    EnterList, EntryView, ListId, MeasuresCatalogue, RecordCredit, RemoveFromList,
+    DEFAULT_MEASURES_CSV, DEFAULT_RULES_TEXT,
+};
+use jianxin_domain::event_log::{Actor, Issued, Role};
+use jianxin_domain::identifiers::Uscc;
+use jianxin_domain::reference_data::{ReferenceData, ReferenceDataEvent, ReferenceKind};
+use jianxin_projections::read_models::{
+    credit_facts, log_position, logged_queries, subjects_on_lists, LoggedQuery,
+};
+use jianxin_projections::{Clock, EventLog, Executed};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::ops::{meta, OpError};
+
+/// The most checks one batch request may hold.
+pub const CHECK_BATCH_MAX: usize = 200;
+
+fn invalid(message: impl Into<String>, location: &str) -> OpError {
+    OpError::Invalid {
+        message: message.into(),
+        location: Some(location.into()),
+    }
+}
+
+/// Parses a USCC, the error naming the position and the expected check character.
+pub fn parse_subject(text: &str) -> Result<Uscc, OpError> {
+    Uscc::parse(text.trim()).map_err(|e| invalid(format!("subject {text:?}: {e}"), "subject"))
+}
+
+/// The rule and catalogue versions in force at an instant.
+#[derive(Debug, Clone)]
+pub struct CreditBasis {
+    /// The rules.
+    pub rules: CreditRules,
+    /// Their version (SHA-256 of the text).
+    pub rule_version: String,
+    /// The catalogue.
+    pub catalogue: MeasuresCatalogue,
+    /// Its version.
+    pub catalogue_version: String,
+}
+
+fn digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+async fn version_at(
+    log: &EventLog,
+    kind: ReferenceKind,
+    at: DateTime<Utc>,
+) -> Result<Option<(String, String)>, OpError> {
+    use esrs::store::EventStore;
+    let events = log
+        .store::<ReferenceData>()
+        .by_aggregate_id(kind.aggregate_id())
+        .await?;
+    Ok(events
+        .into_iter()
+        .filter(|e| e.payload.recorded_at <= at)
+        .last()
+        .map(|e| {
+            let ReferenceDataEvent::ReferenceDataLoaded {
+                content, digest, ..
+            } = e.payload.event;
+            (digest, content)
+        }))
+}
+
+/// The versions in force at `at`: the latest loaded at or before it, else the shipped
+/// defaults (whose version is the digest of their text).
+pub async fn basis_at(log: &EventLog, at: DateTime<Utc>) -> Result<CreditBasis, OpError> {
+    let (rule_version, rules_text) = version_at(log, ReferenceKind::CreditRules, at)
+        .await?
+        .unwrap_or_else(|| (digest(DEFAULT_RULES_TEXT), DEFAULT_RULES_TEXT.into()));
+    let (catalogue_version, catalogue_text) = version_at(log, ReferenceKind::Measures, at)
+        .await?
+        .unwrap_or_else(|| (digest(DEFAULT_MEASURES_CSV), DEFAULT_MEASURES_CSV.into()));
+    let bad = |e: jianxin_domain::credit::CreditDataError| {
+        OpError::Refused(format!("a stored credit data version does not parse: {e}"))
+    };
+    Ok(CreditBasis {
+        rules: CreditRules::parse(&rules_text).map_err(bad)?,
+        rule_version,
+        catalogue: MeasuresCatalogue::parse(&catalogue_text).map_err(bad)?,
+        catalogue_version,
+    })
+}
+
+/// One question.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckQuestion {
+    /// The USCC.
+    pub subject: String,
+    /// The scenario id.
+    pub scenario: String,
+    /// The valid date asked about.
+    pub date: NaiveDate,
+    /// What had been recorded by then (default: now).
+    #[serde(default)]
+    pub known_at: Option<DateTime<Utc>>,
+}
+
+/// Who asks and why, for the query log.
+#[derive(Debug, Clone)]
+pub struct Asker {
+    /// The actor.
+    pub actor: Actor,
+    /// The scenarios an external system may ask about (its token's scopes).
+    pub scopes: Vec<String>,
+    /// The stated purpose.
+    pub purpose: String,
+}
+
+fn check_scope(asker: &Asker, scenario: &str) -> Result<(), OpError> {
+    if asker.actor.role == Role::ExternalSystem && !asker.scopes.iter().any(|s| s == scenario) {
+        return Err(OpError::Forbidden(format!(
+            "this system may ask about scenarios [{}], not {scenario}",
+            asker.scopes.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Computes the answer to `q` at log position `log_seq` (not logged).
+pub async fn answer_at(
+    log: &EventLog,
+    q: &CheckQuestion,
+    now: DateTime<Utc>,
+    log_seq: u64,
+    query_id: Uuid,
+) -> Result<CheckAnswer, OpError> {
+    let uscc = parse_subject(&q.subject)?;
+    if !valid_scenario(&q.scenario) {
+        return Err(invalid(
+            format!(
+                "scenario {:?}: expected an id such as government_procurement",
+                q.scenario
+            ),
+            "scenario",
+        ));
+    }
+    let known_at = q.known_at.unwrap_or(now).trunc_subsecs(6);
+    if known_at > now {
+        return Err(invalid(
+            format!("known_at {known_at} lies in the future (now is {now})"),
+            "known_at",
+        ));
+    }
+    let basis = basis_at(log, known_at).await?;
+    if !basis.catalogue.scenarios().iter().any(|s| *s == q.scenario) {
+        return Err(invalid(
+            format!(
+                "unknown scenario {:?}; the catalogue in force names {}",
+                q.scenario,
+                basis.catalogue.scenarios().join(", ")
+            ),
+            "scenario",
+        ));
+    }
+    let id = credit_subject_id(&uscc).hyphenated().to_string();
+    let facts = credit_facts(log.database(), &id, log_seq).await?;
+    let entries = entries_known(&facts, known_at, &basis.rules);
+    let e = evaluate(&entries, q.date, &q.scenario, &basis.catalogue);
+    Ok(CheckAnswer {
+        decision: e.decision,
+        subject: uscc.as_str().to_string(),
+        scenario: q.scenario.clone(),
+        date: q.date,
+        known_at,
+        basis: e.basis,
+        not_applicable: e.not_applicable,
+        log_seq,
+        rule_version: basis.rule_version,
+        catalogue_version: basis.catalogue_version,
+        query_id,
+    })
+}
+
+async fn log_answer(
+    log: &EventLog,
+    clock: &dyn Clock,
+    asker: &Asker,
+    answer: &CheckAnswer,
+) -> Result<(), OpError> {
+    let issued = Issued {
+        meta: meta(clock, &asker.actor),
+        command: QueryCommand::Log(Box::new(answer.clone()), asker.purpose.clone()),
+    };
+    log.execute::<CreditQuery, _>(answer.query_id, issued)
+        .await?
+        .map_err(|e| OpError::Refused(e.to_string()))?;
+    Ok(())
+}
+
+fn check_purpose(asker: &Asker) -> Result<(), OpError> {
+    if asker.purpose.chars().count() > 500 {
+        return Err(invalid("at most 500 characters", "purpose"));
+    }
+    Ok(())
+}
+
+/// Answers one question and logs the answer before returning it.
+pub async fn check(
+    log: &EventLog,
+    clock: &dyn Clock,
+    asker: &Asker,
+    q: &CheckQuestion,
+) -> Result<CheckAnswer, OpError> {
+    check_purpose(asker)?;
+    check_scope(asker, &q.scenario)?;
+    let log_seq = log_position(log.database()).await?;
+    let answer = answer_at(log, q, clock.now(), log_seq, Uuid::new_v4()).await?;
+    log_answer(log, clock, asker, &answer).await?;
+    Ok(answer)
+}
+
+/// Answers up to [`CHECK_BATCH_MAX`] questions on one basis (`log_seq`); every item is
+/// checked before anything is logged, so a bad item refuses the whole batch.
+pub async fn check_batch(
+    log: &EventLog,
+    clock: &dyn Clock,
+    asker: &Asker,
+    items: &[CheckQuestion],
+) -> Result<Vec<CheckAnswer>, OpError> {
+    if items.is_empty() || items.len() > CHECK_BATCH_MAX {
+        return Err(invalid(
+            format!(
+                "{} items; a batch holds 1 to {CHECK_BATCH_MAX}",
+                items.len()
+            ),
+            "items",
+        ));
+    }
+    check_purpose(asker)?;
+    let log_seq = log_position(log.database()).await?;
+    let now = clock.now();
+    let mut answers = Vec::with_capacity(items.len());
+    for (i, q) in items.iter().enumerate() {
+        let prefix = |e: OpError| match e {
+            OpError::Invalid { message, location } => OpError::Invalid {
+                message,
+                location: Some(format!("items[{i}].{}", location.unwrap_or_default())),
+            },
+            other => other,
+        };
+        check_scope(asker, &q.scenario).map_err(prefix)?;
+        answers.push(
+            answer_at(log, q, now, log_seq, Uuid::new_v4())
+                .await
+                .map_err(prefix)?,
+        );
+    }
+    for a in &answers {
+        log_answer(log, clock, asker, a).await?;
+    }
+    Ok(answers)
+}
+
+/// A logged query by id.
+pub async fn logged(log: &EventLog, id: Uuid) -> Result<LoggedQuery, OpError> {
+    let id = id.hyphenated().to_string();
+    logged_queries(log.database(), Some(&id), None, None, 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| OpError::NotFound(format!("no credit query {id}")))
+}
+
+/// A logged answer recomputed at its own basis and at now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recheck {
+    /// The answer exactly as given.
+    pub original: serde_json::Value,
+    /// Recomputed at the same `log_seq` and `known_at`.
+    pub same_basis: CheckAnswer,
+    /// True when the recomputation equals the original (it must).
+    pub identical: bool,
+    /// Recomputed with everything known now.
+    pub now: CheckAnswer,
+    /// True when the decision now differs.
+    pub decision_changed: bool,
+    /// Entries in the basis now but not then, and then but not now.
+    pub basis_added: Vec<Uuid>,
+    /// See `basis_added`.
+    pub basis_removed: Vec<Uuid>,
+}
+
+fn question_of(a: &CheckAnswer, known_at: Option<DateTime<Utc>>) -> CheckQuestion {
+    CheckQuestion {
+        subject: a.subject.clone(),
+        scenario: a.scenario.clone(),
+        date: a.date,
+        known_at,
+    }
+}
+
+/// Recomputes a logged answer (nothing is logged).
+pub async fn recheck(log: &EventLog, clock: &dyn Clock, id: Uuid) -> Result<Recheck, OpError> {
+    let row = logged(log, id).await?;
+    let given: CheckAnswer = serde_json::from_value(row.answer.clone())
+        .map_err(|e| OpError::Refused(format!("the logged answer does not parse: {e}")))?;
+    let now = clock.now();
+    let same = answer_at(
+        log,
+        &question_of(&given, Some(given.known_at)),
+        now.max(given.known_at),
+        given.log_seq,
+        given.query_id,
+    )
+    .await?;
+    let current_seq = log_position(log.database()).await?;
+    let fresh = answer_at(
+        log,
+        &question_of(&given, None),
+        now,
+        current_seq,
+        given.query_id,
+    )
+    .await?;
+    let ids = |a: &CheckAnswer| a.basis.iter().map(|b| b.entry_id).collect::<Vec<_>>();
+    let (then, later) = (ids(&given), ids(&fresh));
+    Ok(Recheck {
+        identical: same == given,
+        decision_changed: fresh.decision != given.decision,
+        basis_added: later
+            .iter()
+            .filter(|x| !then.contains(x))
+            .copied()
+            .collect(),
+        basis_removed: then
+            .iter()
+            .filter(|x| !later.contains(x))
+            .copied()
+            .collect(),
+        original: row.answer,
+        same_basis: same,
+        now: fresh,
+    })
+}
+
+/// Records the asker's feedback (触发反馈) on its query.
+pub async fn feedback(
+    log: &EventLog,
+    clock: &dyn Clock,
+    actor: &Actor,
+    id: Uuid,
+    measure_applied: &str,
+    note: &str,
+) -> Result<Vec<u64>, OpError> {
+    if measure_applied.chars().count() > 500 || note.chars().count() > 2000 {
+        return Err(invalid(
+            "measure_applied at most 500, note at most 2000 characters",
+            "body",
+        ));
+    }
+    let issued = Issued {
+        meta: meta(clock, actor),
+        command: QueryCommand::Feedback {
+            measure_applied: measure_applied.into(),
+            note: note.into(),
+        },
+    };
+    use jianxin_domain::credit::query::QueryError;
+    match log.execute::<CreditQuery, _>(id, issued).await? {
+        Ok(Executed::Applied {
+            global_sequences, ..
+        })
+        | Ok(Executed::AlreadyApplied { global_sequences }) => Ok(global_sequences),
+        Err(e @ QueryError::NotLogged) => Err(OpError::NotFound(e.to_string())),
+        Err(e @ QueryError::NotTheAsker(_)) => Err(OpError::Forbidden(e.to_string())),
+        Err(e) => Err(OpError::Refused(e.to_string())),
+    }
+}
+
+/// A logged answer whose decision would now differ (impact notice).
+#[derive(Debug, Clone, Serialize)]
+pub struct Impact {
+    /// The query.
+    pub query_id: String,
+    /// Who asked (the department to tell).
+    pub requester: String,
+    /// When.
+    pub asked_at: String,
+    /// The scenario and date asked about.
+    pub scenario: String,
+    /// See `scenario`.
+    pub date: String,
+    /// The decision given.
+    pub decision_then: String,
+    /// The decision with everything known now.
+    pub decision_now: Decision,
+}
+
+/// The logged answers about `uscc` whose decision would now differ.
+pub async fn impact(
+    log: &EventLog,
+    clock: &dyn Clock,
+    uscc: &Uscc,
+) -> Result<Vec<Impact>, OpError> {
+    let now = clock.now();
+    let seq = log_position(log.database()).await?;
+    let mut out = vec![];
+    for row in logged_queries(log.database(), None, Some(uscc.as_str()), None, 10_000).await? {
+        let Ok(given) = serde_json::from_value::<CheckAnswer>(row.answer.clone()) else {
+            continue;
+        };
+        let fresh = answer_at(log, &question_of(&given, None), now, seq, given.query_id).await?;
+        if fresh.decision != given.decision {
+            out.push(Impact {
+                query_id: row.query_id,
+                requester: row.requester,
+                asked_at: row.asked_at,
+                scenario: row.scenario,
+                date: row.date,
+                decision_then: row.decision,
+                decision_now: fresh.decision,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// An officer's step on a subject's credit, as sent (`POST /v1/credit/…`, CLI).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CreditAction {
+    /// Record a credit fact.
+    Record {
+        /// The subject.
+        subject: String,
+        /// The record.
+        #[serde(flatten)]
+        record: RecordCredit,
+    },
+    /// Enter a list.
+    Enter {
+        /// The subject.
+        subject: String,
+        /// The list id.
+        list: ListId,
+        /// Why.
+        reason: String,
+        /// The legal basis.
+        legal_basis: String,
+        /// First day on the list.
+        entered_on: NaiveDate,
+    },
+    /// Remove an entry on correction.
+    Remove {
+        /// The subject.
+        subject: String,
+        /// The entry.
+        entry_id: Uuid,
+        /// Why.
+        reason: String,
+        /// First day off.
+        removed_on: NaiveDate,
+    },
+    /// Annul a wrongful entry.
+    Annul {
+        /// The subject.
+        subject: String,
+        /// The entry.
+        entry_id: Uuid,
+        /// Why.
+        reason: String,
+    },
+    /// Apply for repair.
+    ApplyRepair {
+        /// The subject.
+        subject: String,
+        /// The entry.
+        entry_id: Uuid,
+        /// Day of application (default: today in China).
+        #[serde(default)]
+        applied_on: Option<NaiveDate>,
+        /// SHA-256 of each proof.
+        proofs: Vec<String>,
+        /// Corrected.
+        corrected: bool,
+        /// Penalty fulfilled.
+        penalty_fulfilled: bool,
+        /// Public commitment made.
+        public_commitment: bool,
+    },
+    /// Decide a repair application.
+    DecideRepair {
+        /// The subject.
+        subject: String,
+        /// The entry.
+        entry_id: Uuid,
+        /// Granted?
+        approved: bool,
+        /// Reasons.
+        reasons: String,
+        /// First day off when granted (default: today in China).
+        #[serde(default)]
+        effective_on: Option<NaiveDate>,
+    },
+}
+
+/// What an officer's step did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionOutcome {
+    /// The subject.
+    pub subject: String,
+    /// The entry made or changed, if any.
+    pub entry_id: Option<Uuid>,
+    /// Ledger positions appended.
+    pub global_sequences: Vec<u64>,
+    /// Logged answers whose decision would now differ (after a change to an entry).
+    pub impact: Vec<Impact>,
+}
+
+fn refused(e: CreditError) -> OpError {
+    match e {
+        CreditError::Invalid(field, message) => OpError::Invalid {
+            message: format!("{field}: {message}"),
+            location: Some(field),
+        },
+        CreditError::NotCreditOfficer(_) => OpError::Forbidden(e.to_string()),
+        CreditError::NoSuchEntry(_) => OpError::NotFound(e.to_string()),
+        CreditError::RemovedBeforeEntry { .. } | CreditError::RepairConditionMissing(_) => {
+            OpError::Invalid {
+                message: e.to_string(),
+                location: None,
+            }
+        }
+        _ => OpError::Refused(e.to_string()),
+    }
+}
+
+/// Runs an officer's step; the request body is at most 64 KiB (checked by the caller).
+pub async fn act(
+    log: &EventLog,
+    clock: &dyn Clock,
+    actor: &Actor,
+    action: CreditAction,
+) -> Result<ActionOutcome, OpError> {
+    let now = clock.now();
+    let today = china_date(now);
+    let basis = basis_at(log, now).await?;
+    let (subject, command, changes_entry) = match action {
+        CreditAction::Record { subject, record } => {
+            let uscc = parse_subject(&subject)?;
+            (uscc.clone(), CreditCommand::Record(uscc, record), false)
+        }
+        CreditAction::Enter {
+            subject,
+            list,
+            reason,
+            legal_basis,
+            entered_on,
+        } => {
+            let uscc = parse_subject(&subject)?;
+            let enter = EnterList {
+                list,
+                reason,
+                legal_basis,
+                entered_on,
+                rules: basis.rules,
+                rule_version: basis.rule_version.clone(),
+            };
+            (uscc.clone(), CreditCommand::Enter(uscc, enter), true)
+        }
+        CreditAction::Remove {
+            subject,
+            entry_id,
+            reason,
+            removed_on,
+        } => (
+            parse_subject(&subject)?,
+            CreditCommand::Remove(RemoveFromList {
+                entry_id,
+                reason,
+                removed_on,
+            }),
+            true,
+        ),
+        CreditAction::Annul {
+            subject,
+            entry_id,
+            reason,
+        } => (
+            parse_subject(&subject)?,
+            CreditCommand::Annul(AnnulEntry { entry_id, reason }),
+            true,
+        ),
+        CreditAction::ApplyRepair {
+            subject,
+            entry_id,
+            applied_on,
+            proofs,
+            corrected,
+            penalty_fulfilled,
+            public_commitment,
+        } => (
+            parse_subject(&subject)?,
+            CreditCommand::ApplyRepair(ApplyRepair {
+                entry_id,
+                applied_on: applied_on.unwrap_or(today),
+                proofs,
+                corrected,
+                penalty_fulfilled,
+                public_commitment,
+                rules: basis.rules,
+            }),
+            false,
+        ),
+        CreditAction::DecideRepair {
+            subject,
+            entry_id,
+            approved,
+            reasons,
+            effective_on,
+        } => (
+            parse_subject(&subject)?,
+            CreditCommand::DecideRepair(DecideRepair {
+                entry_id,
+                approved,
+                reasons,
+                effective_on: effective_on.unwrap_or(today),
+            }),
+            true,
+        ),
+    };
+    let issued = Issued {
+        meta: meta(clock, actor),
+        command,
+    };
+    let id = credit_subject_id(&subject);
+    let (global_sequences, state) = match log.execute::<CreditSubject, _>(id, issued).await? {
+        Ok(Executed::Applied {
+            global_sequences,
+            state,
+        }) => (global_sequences, Some(state)),
+        Ok(Executed::AlreadyApplied { global_sequences }) => (global_sequences, None),
+        Err(e) => return Err(refused(e)),
+    };
+    let entry_id = state.and_then(|s| s.entries.last().map(|e| e.entry_id));
+    let impact = if changes_entry {
+        impact(log, clock, &subject).await?
+    } else {
+        vec![]
+    };
+    Ok(ActionOutcome {
+        subject: subject.as_str().to_string(),
+        entry_id,
+        global_sequences,
+        impact,
+    })
+}
+
+/// A subject's entries as known at `known_at` (default now), with the derived ones.
+pub async fn entries_of(
+    log: &EventLog,
+    clock: &dyn Clock,
+    subject: &str,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Vec<EntryView>, OpError> {
+    let uscc = parse_subject(subject)?;
+    let known_at = known_at.unwrap_or_else(|| clock.now());
+    let basis = basis_at(log, known_at).await?;
+    let seq = log_position(log.database()).await?;
+    let facts = credit_facts(
+        log.database(),
+        &credit_subject_id(&uscc).hyphenated().to_string(),
+        seq,
+    )
+    .await?;
+    Ok(entries_known(&facts, known_at, &basis.rules))
+}
+
+/// One row of a list snapshot (the file contract).
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotEntry {
+    /// The entry.
+    pub entry_id: Uuid,
+    /// The USCC.
+    pub subject: String,
+    /// The list id.
+    pub list: ListId,
+    /// First day on.
+    pub entered_on: NaiveDate,
+    /// First day off as known (null: until removed).
+    pub until: Option<NaiveDate>,
+    /// Why.
+    pub reason: String,
+}
+
+/// The basis of a snapshot.
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotBasis {
+    /// The list.
+    pub list: ListId,
+    /// The valid date.
+    pub date: NaiveDate,
+    /// What had been recorded by then.
+    pub known_at: DateTime<Utc>,
+    /// The log position.
+    pub log_seq: u64,
+    /// The credit rule version.
+    pub rule_version: String,
+}
+
+/// A list snapshot: `{"basis", "entries"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    /// See [`SnapshotBasis`].
+    pub basis: SnapshotBasis,
+    /// The entries in force on the date, by subject.
+    pub entries: Vec<SnapshotEntry>,
+}
+
+/// The entries of `list` in force on `date` as known at `known_at`.
+pub async fn snapshot(
+    log: &EventLog,
+    clock: &dyn Clock,
+    list: ListId,
+    date: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Snapshot, OpError> {
+    let now = clock.now();
+    let known_at = known_at.unwrap_or(now);
+    if known_at > now {
+        return Err(invalid(
+            format!("known_at {known_at} lies in the future"),
+            "known_at",
+        ));
+    }
+    let basis = basis_at(log, known_at).await?;
+    let log_seq = log_position(log.database()).await?;
+    // The serious list also holds escalations derived from abnormal entries.
+    let lists: &[ListId] = if list == ListId::Serious {
+        &[ListId::Serious, ListId::Abnormal]
+    } else {
+        std::slice::from_ref(&list)
+    };
+    let mut entries = vec![];
+    for (subject_id, _) in subjects_on_lists(log.database(), lists).await? {
+        let facts = credit_facts(log.database(), &subject_id, log_seq).await?;
+        for e in entries_known(&facts, known_at, &basis.rules) {
+            if e.list == list && e.covers(date) {
+                entries.push(SnapshotEntry {
+                    entry_id: e.entry_id,
+                    subject: e.subject.clone(),
+                    list: e.list,
+                    entered_on: e.entered_on,
+                    until: e.end(),
+                    reason: e.reason.clone(),
+                });
+            }
+        }
+    }
+    entries.sort_by(|a, b| (&a.subject, a.entered_on).cmp(&(&b.subject, b.entered_on)));
+    Ok(Snapshot {
+        basis: SnapshotBasis {
+            list,
+            date,
+            known_at,
+            log_seq,
+            rule_version: basis.rule_version,
+        },
+        entries,
+    })
+}
+
+/// The snapshot as CSV (`entry_id,subject,list,entered_on,until,reason`).
+pub fn snapshot_csv(s: &Snapshot) -> Result<String, OpError> {
+    let mut w = csv::Writer::from_writer(vec![]);
+    let io = |e: csv::Error| OpError::Refused(format!("writing CSV: {e}"));
+    w.write_record([
+        "entry_id",
+        "subject",
+        "list",
+        "entered_on",
+        "until",
+        "reason",
+    ])
+    .map_err(io)?;
+    for e in &s.entries {
+        w.write_record([
+            e.entry_id.to_string(),
+            e.subject.clone(),
+            e.list.as_str().to_string(),
+            e.entered_on.to_string(),
+            e.until.map(|d| d.to_string()).unwrap_or_default(),
+            e.reason.clone(),
+        ])
+        .map_err(io)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| OpError::Refused(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| OpError::Refused(e.to_string()))
+}
+
+/// The manifest of a snapshot body.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// The basis.
+    pub basis: SnapshotBasis,
+    /// Entries.
+    pub count: usize,
+    /// SHA-256 of the body as served.
+    pub sha256: String,
+    /// csv or json.
+    pub format: &'static str,
+}
+
+/// The manifest of `body`.
+pub fn manifest(s: &Snapshot, body: &str, format: &'static str) -> Manifest {
+    Manifest {
+        basis: s.basis.clone(),
+        count: s.entries.len(),
+        sha256: digest(body),
+        format,
+    }
+}

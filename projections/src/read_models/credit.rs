@@ -1,0 +1,350 @@
+//! Read models of credit (信用): `credit_facts`, every credit-subject event with its
+//! ledger position and recording time, indexed by subject, from which every check is
+//! answered bitemporally; `credit_entries`, one row per list entry as currently known,
+//! to find the subjects of a list snapshot; and `credit_queries`, the query log by
+//! subject and requester with each answer exactly as given. All written in the event's
+//! transaction and rebuildable from the log.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use esrs::store::StoreEvent;
+use esrs::Aggregate;
+use jianxin_domain::credit::query::{CreditQuery, QueryEvent};
+use jianxin_domain::credit::{CreditEvent, CreditSubject, Fact, ListId};
+use jianxin_domain::event_log::format_micros;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::store::{Bind, ReadModel, Tx};
+use crate::{Database, StoreError};
+
+/// `credit_facts` and `credit_entries`.
+pub struct CreditFacts;
+
+fn enc<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Encoding(e.to_string()))
+}
+
+#[async_trait]
+impl ReadModel<CreditSubject> for CreditFacts {
+    fn name(&self) -> &'static str {
+        "credit_facts"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["credit_facts", "credit_entries"]
+    }
+
+    async fn apply(
+        &self,
+        event: &StoreEvent<<CreditSubject as Aggregate>::Event>,
+        global_sequence: u64,
+        mut tx: Tx<'_>,
+    ) -> Result<(), StoreError> {
+        let recorded = &event.payload;
+        let seq = global_sequence as i64;
+        let at = format_micros(&recorded.recorded_at);
+        let subject = event.aggregate_id.hyphenated().to_string();
+        tx.exec(
+            "INSERT INTO credit_facts (subject_id, global_sequence, recorded_at, event) \
+             VALUES ($1, $2, $3, $4)",
+            &[
+                Bind::Text(&subject),
+                Bind::Int(seq),
+                Bind::Text(&at),
+                Bind::Text(&enc(&recorded.event)?),
+            ],
+        )
+        .await?;
+        match &recorded.event {
+            CreditEvent::ListEntered {
+                entry_id,
+                uscc,
+                list,
+                reason,
+                entered_on,
+                until,
+                ..
+            } => {
+                let until = until.map(|d| d.to_string());
+                tx.exec(
+                    "INSERT INTO credit_entries (entry_id, uscc, subject_id, list, reason, \
+                     entered_on, until, ended_on, annulled, global_sequence) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, 0, $8)",
+                    &[
+                        Bind::Text(&entry_id.hyphenated().to_string()),
+                        Bind::Text(uscc.as_str()),
+                        Bind::Text(&subject),
+                        Bind::Text(list.as_str()),
+                        Bind::Text(reason),
+                        Bind::Text(&entered_on.to_string()),
+                        Bind::OptText(until.as_deref()),
+                        Bind::Int(seq),
+                    ],
+                )
+                .await
+            }
+            CreditEvent::ListRemoved {
+                entry_id,
+                removed_on,
+                ..
+            }
+            | CreditEvent::RepairDecided {
+                entry_id,
+                effective_on: Some(removed_on),
+                ..
+            } => {
+                tx.exec(
+                    "UPDATE credit_entries SET ended_on = $1 WHERE entry_id = $2",
+                    &[
+                        Bind::Text(&removed_on.to_string()),
+                        Bind::Text(&entry_id.hyphenated().to_string()),
+                    ],
+                )
+                .await
+            }
+            CreditEvent::ListEntryAnnulled { entry_id, .. } => {
+                tx.exec(
+                    "UPDATE credit_entries SET annulled = 1 WHERE entry_id = $1",
+                    &[Bind::Text(&entry_id.hyphenated().to_string())],
+                )
+                .await
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `credit_queries`.
+pub struct CreditQueries;
+
+#[async_trait]
+impl ReadModel<CreditQuery> for CreditQueries {
+    fn name(&self) -> &'static str {
+        "credit_queries"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["credit_queries"]
+    }
+
+    async fn apply(
+        &self,
+        event: &StoreEvent<<CreditQuery as Aggregate>::Event>,
+        global_sequence: u64,
+        mut tx: Tx<'_>,
+    ) -> Result<(), StoreError> {
+        let recorded = &event.payload;
+        let id = event.aggregate_id.hyphenated().to_string();
+        match &recorded.event {
+            QueryEvent::CreditChecked { answer, purpose } => {
+                tx.exec(
+                    "INSERT INTO credit_queries (query_id, uscc, scenario, valid_date, known_at, \
+                     requester, role, purpose, decision, log_seq, answer, recorded_at, \
+                     global_sequence, feedback) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '[]')",
+                    &[
+                        Bind::Text(&id),
+                        Bind::Text(&answer.subject),
+                        Bind::Text(&answer.scenario),
+                        Bind::Text(&answer.date.to_string()),
+                        Bind::Text(&format_micros(&answer.known_at)),
+                        Bind::Text(&recorded.actor.user),
+                        Bind::Text(recorded.actor.role.as_str()),
+                        Bind::Text(purpose),
+                        Bind::Text(&enc(&answer.decision)?.replace('"', "")),
+                        Bind::Int(answer.log_seq as i64),
+                        Bind::Text(&enc(answer)?),
+                        Bind::Text(&format_micros(&recorded.recorded_at)),
+                        Bind::Int(global_sequence as i64),
+                    ],
+                )
+                .await
+            }
+            QueryEvent::FeedbackRecorded { .. } => {
+                let events = tx
+                    .events::<<CreditQuery as Aggregate>::Event>(
+                        CreditQuery::NAME,
+                        event.aggregate_id,
+                    )
+                    .await?;
+                let feedback: Vec<serde_json::Value> = events
+                    .iter()
+                    .filter_map(|e| match &e.payload.event {
+                        QueryEvent::FeedbackRecorded {
+                            measure_applied,
+                            note,
+                        } => Some(serde_json::json!({
+                            "measure_applied": measure_applied,
+                            "note": note,
+                            "by": e.payload.actor.user,
+                            "at": format_micros(&e.payload.recorded_at),
+                        })),
+                        _ => None,
+                    })
+                    .collect();
+                tx.exec(
+                    "UPDATE credit_queries SET feedback = $1 WHERE query_id = $2",
+                    &[Bind::Text(&enc(&feedback)?), Bind::Text(&id)],
+                )
+                .await
+            }
+        }
+    }
+}
+
+fn parse_at(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| StoreError::Encoding(format!("recorded_at {s:?}: {e}")))
+}
+
+/// The facts of the credit subject `subject_id` at ledger positions up to `log_seq`.
+pub async fn credit_facts(
+    db: &Database,
+    subject_id: &str,
+    log_seq: u64,
+) -> Result<Vec<Fact>, StoreError> {
+    const SQL: &str = "SELECT global_sequence, recorded_at, event FROM credit_facts \
+        WHERE subject_id = $1 AND global_sequence <= $2 ORDER BY global_sequence";
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut out = vec![];
+            for r in sqlx::query(SQL)
+                .bind(subject_id)
+                .bind(log_seq as i64)
+                .fetch_all($pool)
+                .await?
+            {
+                let event: String = r.try_get("event")?;
+                out.push(Fact {
+                    seq: r.try_get::<i64, _>("global_sequence")? as u64,
+                    recorded_at: parse_at(&r.try_get::<String, _>("recorded_at")?)?,
+                    event: serde_json::from_str(&event)?,
+                });
+            }
+            out
+        }};
+    }
+    Ok(match db {
+        Database::Sqlite(p) => run!(p),
+        Database::Postgres(p) => run!(p),
+    })
+}
+
+/// The current ledger position (the basis an answer is computed at).
+pub async fn log_position(db: &Database) -> Result<u64, StoreError> {
+    const SQL: &str = "SELECT COALESCE(MAX(global_sequence), 0) AS n FROM ledger";
+    let n: i64 = match db {
+        Database::Sqlite(p) => sqlx::query(SQL).fetch_one(p).await?.try_get("n")?,
+        Database::Postgres(p) => sqlx::query(SQL).fetch_one(p).await?.try_get("n")?,
+    };
+    Ok(n as u64)
+}
+
+/// The credit-subject ids (with their USCC) that ever had an entry on one of `lists`.
+pub async fn subjects_on_lists(
+    db: &Database,
+    lists: &[ListId],
+) -> Result<Vec<(String, String)>, StoreError> {
+    const SQL: &str = "SELECT DISTINCT subject_id, uscc FROM credit_entries \
+        WHERE list = $1 ORDER BY uscc";
+    let mut out: Vec<(String, String)> = vec![];
+    for list in lists {
+        macro_rules! run {
+            ($pool:expr) => {{
+                for r in sqlx::query(SQL)
+                    .bind(list.as_str())
+                    .fetch_all($pool)
+                    .await?
+                {
+                    out.push((r.try_get("subject_id")?, r.try_get("uscc")?));
+                }
+            }};
+        }
+        match db {
+            Database::Sqlite(p) => run!(p),
+            Database::Postgres(p) => run!(p),
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out.dedup();
+    Ok(out)
+}
+
+/// One logged query.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LoggedQuery {
+    /// The query id.
+    pub query_id: String,
+    /// The subject.
+    pub subject: String,
+    /// The scenario.
+    pub scenario: String,
+    /// The valid date asked about.
+    pub date: String,
+    /// Who asked.
+    pub requester: String,
+    /// Its role.
+    pub role: String,
+    /// The stated purpose.
+    pub purpose: String,
+    /// The decision given.
+    pub decision: String,
+    /// When it was asked.
+    pub asked_at: String,
+    /// The answer exactly as given.
+    pub answer: serde_json::Value,
+    /// Feedback recorded by the asker.
+    pub feedback: serde_json::Value,
+}
+
+/// Logged queries filtered by subject, requester and/or id, newest first, at most `limit`.
+pub async fn logged_queries(
+    db: &Database,
+    query_id: Option<&str>,
+    subject: Option<&str>,
+    requester: Option<&str>,
+    limit: i64,
+) -> Result<Vec<LoggedQuery>, StoreError> {
+    const SQL: &str = "SELECT query_id, uscc, scenario, valid_date, requester, role, purpose, \
+        decision, recorded_at, answer, feedback FROM credit_queries \
+        WHERE (CAST($1 AS TEXT) IS NULL OR query_id = $1) \
+        AND (CAST($2 AS TEXT) IS NULL OR uscc = $2) \
+        AND (CAST($3 AS TEXT) IS NULL OR requester = $3) \
+        ORDER BY global_sequence DESC LIMIT $4";
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut out = vec![];
+            for r in sqlx::query(SQL)
+                .bind(query_id)
+                .bind(subject)
+                .bind(requester)
+                .bind(limit)
+                .fetch_all($pool)
+                .await?
+            {
+                let answer: String = r.try_get("answer")?;
+                let feedback: String = r.try_get("feedback")?;
+                out.push(LoggedQuery {
+                    query_id: r.try_get("query_id")?,
+                    subject: r.try_get("uscc")?,
+                    scenario: r.try_get("scenario")?,
+                    date: r.try_get("valid_date")?,
+                    requester: r.try_get("requester")?,
+                    role: r.try_get("role")?,
+                    purpose: r.try_get("purpose")?,
+                    decision: r.try_get("decision")?,
+                    asked_at: r.try_get("recorded_at")?,
+                    answer: serde_json::from_str(&answer)?,
+                    feedback: serde_json::from_str(&feedback)?,
+                });
+            }
+            out
+        }};
+    }
+    Ok(match db {
+        Database::Sqlite(p) => run!(p),
+        Database::Postgres(p) => run!(p),
+    })
+}
