@@ -69,8 +69,7 @@ async fn version_at(
         .await?;
     Ok(events
         .into_iter()
-        .filter(|e| e.payload.recorded_at <= at)
-        .last()
+        .rfind(|e| e.payload.recorded_at <= at)
         .map(|e| {
             let ReferenceDataEvent::ReferenceDataLoaded {
                 content, digest, ..
@@ -161,7 +160,7 @@ pub async fn answer_at(
         ));
     }
     let basis = basis_at(log, known_at).await?;
-    if !basis.catalogue.scenarios().iter().any(|s| *s == q.scenario) {
+    if !basis.catalogue.scenarios().contains(&q.scenario) {
         return Err(invalid(
             format!(
                 "unknown scenario {:?}; the catalogue in force names {}",

@@ -110,10 +110,10 @@ pub fn user_of(role: Role) -> String {
 
 impl TestApp {
     /// A fresh token for `role` (recorded as an event; external systems get the scope
-    /// `procurement`), valid for an hour.
+    /// `government_procurement`), valid for an hour.
     pub async fn token(&self, role: Role) -> String {
         let scopes = match role {
-            Role::ExternalSystem => vec!["procurement".to_string()],
+            Role::ExternalSystem => vec!["government_procurement".to_string()],
             _ => vec![],
         };
         let issuer = Actor::new("test-setup", Role::Admin);

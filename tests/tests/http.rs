@@ -16,6 +16,7 @@ use jianxin_domain::integrity::{
 use jianxin_projections::ledger::EventProof;
 use serde_json::{json, Value};
 
+use crate::credit::MatrixCredit;
 use crate::helpers::{request, test_now, user_of, TestApp, CALENDAR_CSV};
 use crate::http_directory::{multipart, post_json, Part, SUBJECTS_CSV};
 use crate::http_draw::{token_for, MatrixTasks};
@@ -44,7 +45,7 @@ const ROLES: [Role; 6] = [
 /// (method, OpenAPI path template, URI called, access by column).
 /// Columns: admin, planner, inspector, credit_officer, supervisor, external_system, none.
 #[rustfmt::skip]
-const MATRIX: [(&str, &str, &str, [Access; 7]); 39] = [
+const MATRIX: [(&str, &str, &str, [Access; 7]); 54] = [
     ("GET",  "/healthz",                       "/healthz",                        [A, A, A, A, A, A, A]),
     ("GET",  "/readyz",                        "/readyz",                         [A, A, A, A, A, A, A]),
     ("GET",  "/metrics",                       "/metrics",                        [A, F, F, F, F, F, U]),
@@ -87,6 +88,21 @@ const MATRIX: [(&str, &str, &str, [Access; 7]); 39] = [
     ("POST", "/v1/tasks/{id}/beacon",                    "/v1/tasks/{id}/beacon",                    [A, A, F, F, F, F, U]),
     ("POST", "/v1/tasks/{id}/draw",                      "/v1/tasks/{id}/draw",                      [A, A, F, F, F, F, U]),
     ("POST", "/v1/tasks/{id}/redraw",                    "/v1/tasks/{id}/redraw",                    [A, F, F, F, A, F, U]),
+    ("GET",  "/v1/credit/check",                         "/v1/credit/check",                         [F, F, F, A, F, A, U]),
+    ("POST", "/v1/credit/check:batch",                   "/v1/credit/check:batch",                   [F, F, F, A, F, A, U]),
+    ("GET",  "/v1/credit/queries",                       "/v1/credit/queries",                       [F, F, F, A, A, A, U]),
+    ("GET",  "/v1/credit/queries/{id}",                  "/v1/credit/queries/{id}",                  [F, F, F, A, A, A, U]),
+    ("GET",  "/v1/credit/queries/{id}/recheck",          "/v1/credit/queries/{id}/recheck",          [F, F, F, A, A, A, U]),
+    ("POST", "/v1/credit/queries/{id}/feedback",         "/v1/credit/queries/{id}/feedback",         [F, F, F, A, F, A, U]),
+    ("GET",  "/v1/credit/impact",                        "/v1/credit/impact",                        [F, F, F, A, A, F, U]),
+    ("GET",  "/v1/credit/subjects/{uscc}/entries",       "/v1/credit/subjects/{uscc}/entries",       [F, F, F, A, A, F, U]),
+    ("POST", "/v1/credit/records",                       "/v1/credit/records",                       [F, F, F, A, F, F, U]),
+    ("POST", "/v1/credit/entries",                       "/v1/credit/entries",                       [F, F, F, A, F, F, U]),
+    ("POST", "/v1/credit/entries/{id}/removal",          "/v1/credit/entries/{id}/removal",          [F, F, F, A, F, F, U]),
+    ("POST", "/v1/credit/entries/{id}/annulment",        "/v1/credit/entries/{id}/annulment",        [F, F, F, A, F, F, U]),
+    ("POST", "/v1/credit/entries/{id}/repair",           "/v1/credit/entries/{id}/repair",           [F, F, F, A, F, F, U]),
+    ("POST", "/v1/credit/entries/{id}/repair/decision",  "/v1/credit/entries/{id}/repair/decision",  [F, F, F, A, F, F, U]),
+    ("GET",  "/v1/lists/{list}/snapshot",                "/v1/lists/{list}/snapshot",                [F, F, F, A, A, A, U]),
 ];
 
 async fn tokens(app: &TestApp) -> Vec<String> {
@@ -101,7 +117,7 @@ async fn tokens(app: &TestApp) -> Vec<String> {
 /// as dry runs).
 async fn call(
     app: &TestApp,
-    (draw, results): (&MatrixTasks, &MatrixResults),
+    (draw, results, credit): (&MatrixTasks, &MatrixResults, &MatrixCredit),
     method: &str,
     uri: &str,
     token: Option<&str>,
@@ -110,6 +126,9 @@ async fn call(
         return res;
     }
     if let Some(res) = results.call(app, method, uri, token).await {
+        return res;
+    }
+    if let Some(res) = credit.call(app, method, uri, token).await {
         return res;
     }
     match (method, uri) {
@@ -138,6 +157,7 @@ async fn access_matrix(app: &TestApp) {
         tokens[i] = token_for(app, &draw.inspector, Role::Inspector).await;
     }
     let results = MatrixResults::prepare(app, &draw.inspector).await;
+    let credit = MatrixCredit::prepare(app).await;
     // The subject the matrix shows must exist.
     let setup = app
         .send(multipart(
@@ -151,7 +171,7 @@ async fn access_matrix(app: &TestApp) {
         for (column, want) in expected.iter().enumerate() {
             let token = tokens.get(column).map(String::as_str);
             let who = ROLES.get(column).map_or("no token", |r| r.as_str());
-            let res = call(app, (&draw, &results), method, uri, token).await;
+            let res = call(app, (&draw, &results, &credit), method, uri, token).await;
             let got = match res.status.as_u16() {
                 200..=299 => A,
                 401 => U,

@@ -5,6 +5,7 @@ mod binary;
 mod cli;
 mod cli_draw;
 mod cli_import;
+mod credit;
 mod helpers;
 mod http;
 mod http_directory;
