@@ -519,8 +519,10 @@ pub struct ActionOutcome {
     pub subject: String,
     /// The entry made or changed, if any.
     pub entry_id: Option<Uuid>,
-    /// Ledger positions appended.
+    /// Ledger positions of the step's events.
     pub global_sequences: Vec<u64>,
+    /// True when the same command (id) was applied before: nothing was appended now.
+    pub replayed: bool,
     /// Logged answers whose decision would now differ (after a change to an entry).
     pub impact: Vec<Impact>,
 }
@@ -548,6 +550,17 @@ pub async fn act(
     log: &EventLog,
     clock: &dyn Clock,
     actor: &Actor,
+    action: CreditAction,
+) -> Result<ActionOutcome, OpError> {
+    act_as(log, clock, meta(clock, actor), action).await
+}
+
+/// [`act`] under given command metadata (a fixed command id makes a step idempotent:
+/// the demo seed re-run appends nothing).
+pub async fn act_as(
+    log: &EventLog,
+    clock: &dyn Clock,
+    command_meta: jianxin_domain::event_log::CommandMeta,
     action: CreditAction,
 ) -> Result<ActionOutcome, OpError> {
     let now = clock.now();
@@ -637,8 +650,16 @@ pub async fn act(
             true,
         ),
     };
+    let target = match &command {
+        CreditCommand::Remove(r) => Some(r.entry_id),
+        CreditCommand::Annul(a) => Some(a.entry_id),
+        CreditCommand::ApplyRepair(a) => Some(a.entry_id),
+        CreditCommand::DecideRepair(d) => Some(d.entry_id),
+        CreditCommand::Record(..) | CreditCommand::Enter(..) => None,
+    };
+    let entering = matches!(command, CreditCommand::Enter(..));
     let issued = Issued {
-        meta: meta(clock, actor),
+        meta: command_meta,
         command,
     };
     let id = credit_subject_id(&subject);
@@ -650,7 +671,11 @@ pub async fn act(
         Ok(Executed::AlreadyApplied { global_sequences }) => (global_sequences, None),
         Err(e) => return Err(refused(e)),
     };
-    let entry_id = state.and_then(|s| s.entries.last().map(|e| e.entry_id));
+    let replayed = state.is_none();
+    let entry_id = match state {
+        Some(s) if entering => s.entries.last().map(|e| e.entry_id),
+        _ => target,
+    };
     let impact = if changes_entry {
         impact(log, clock, &subject).await?
     } else {
@@ -660,6 +685,7 @@ pub async fn act(
         subject: subject.as_str().to_string(),
         entry_id,
         global_sequences,
+        replayed,
         impact,
     })
 }

@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod credit;
 pub mod demo;
+pub mod demo_credit;
 pub mod http;
 pub mod import;
 pub mod keys;
