@@ -150,6 +150,8 @@ pub struct Recorded {
     pub deadline: NaiveDate,
     /// Ledger positions appended.
     pub global_sequences: Vec<u64>,
+    /// Facts that flowed on to credit (see [`crate::result_flows`]).
+    pub flowed: Vec<crate::result_flows::FlowedFact>,
 }
 
 /// Records a result (or, with `correction`, a correction with its reason) as `actor`,
@@ -165,6 +167,7 @@ pub async fn record(
     let (task, uscc, content) = parse_result_file(text, route_task)?;
     let team = team_on_record(log, task, &uscc).await?;
     let deadline = deadline_of(log, task, content.inspection_date).await?;
+    let current = content.clone();
     let command = match correction {
         None => ResultCommand::Record(RecordResult {
             team,
@@ -179,12 +182,15 @@ pub async fn record(
         }),
     };
     let (version, global_sequences) = execute(log, clock, actor, task, &uscc, command).await?;
+    let flowed =
+        crate::result_flows::flow_on(log, clock, task, &uscc, &current, clock.now()).await?;
     Ok(Recorded {
         task,
         uscc: uscc.as_str().to_owned(),
         version,
         deadline,
         global_sequences,
+        flowed,
     })
 }
 
@@ -238,6 +244,7 @@ pub async fn publish(
         version: state.version,
         deadline,
         global_sequences,
+        flowed: vec![],
     })
 }
 

@@ -362,6 +362,30 @@ cli_on_both!(
             &["--actor", health, "result", "record", "--file", &file],
         );
         assert_eq!(r["version"], 1, "{r}");
+        // the result flows on to credit: a credit record, and the abnormal operations
+        // list for "unreachable at the registered address", from the inspection date
+        let kinds: Vec<&str> = r["flowed"]
+            .as_array()
+            .expect("flowed")
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap_or("?"))
+            .collect();
+        assert_eq!(kinds, ["credit_record", "abnormal_entry"], "{r}");
+        let entries = ok(&d, &["credit", "entries", "--subject", &uscc]);
+        assert_eq!(entries["entries"][0]["list"], "abnormal", "{entries}");
+        assert_eq!(entries["entries"][0]["reason"], "unreachable");
+        assert_eq!(entries["entries"][0]["entered_on"], "2023-09-20");
+        let args = [
+            "credit",
+            "check",
+            "--subject",
+            uscc.as_str(),
+            "--scenario",
+            "honours",
+            "--date",
+            "2023-10-01",
+        ];
+        assert_eq!(ok(&d, &args)["decision"], "restricted");
         // 2023-09-20 + 20 working days, the National Day holidays and 调休 in between
         assert_eq!(r["deadline"], "2023-10-24", "{r}");
         assert_eq!(
