@@ -71,6 +71,7 @@ pub fn router() -> Router<AppState> {
             post(decide_repair),
         )
         .route("/v1/lists/{list}/snapshot", get(snapshot))
+        .route("/v1/credit/changes", get(changes))
 }
 
 fn asker(claims: &crate::tokens::Claims, purpose: Option<String>) -> Asker {
@@ -637,5 +638,148 @@ async fn snapshot(
         ],
         body,
     )
+        .into_response())
+}
+
+/// `?after&limit`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct ChangesQuery {
+    /// Resume after this ledger position (default 0; `Last-Event-ID` wins when sent).
+    after: Option<u64>,
+    /// JSON page size (1–1000, default 100); the event stream has no cap.
+    limit: Option<u64>,
+}
+
+/// The subscriber's view of a credit event: its type and payload (None: not a list change).
+fn change_json(
+    c: &jianxin_projections::read_models::CreditChange,
+) -> Option<(&'static str, Value)> {
+    use jianxin_domain::credit::CreditEvent as E;
+    let (kind, mut v) = match &c.event {
+        E::ListEntered {
+            entry_id,
+            list,
+            reason,
+            entered_on,
+            until,
+            legal_basis,
+            ..
+        } => (
+            "entered",
+            json!({"entry_id": entry_id, "list": list, "reason": reason, "legal_basis": legal_basis,
+                   "entered_on": entered_on, "until": until}),
+        ),
+        E::ListEntryAnnulled { entry_id, reason } => (
+            "corrected",
+            json!({"entry_id": entry_id, "correction": "annulled", "reason": reason}),
+        ),
+        E::ListRemoved {
+            entry_id,
+            reason,
+            removed_on,
+        } => (
+            "removed",
+            json!({"entry_id": entry_id, "reason": reason, "removed_on": removed_on}),
+        ),
+        E::RepairDecided {
+            entry_id,
+            approved: true,
+            reasons,
+            effective_on,
+        } => (
+            "repaired",
+            json!({"entry_id": entry_id, "reason": reasons, "removed_on": effective_on}),
+        ),
+        _ => return None,
+    };
+    if let Value::Object(m) = &mut v {
+        m.insert("seq".into(), json!(c.seq));
+        m.insert("type".into(), json!(kind));
+        m.insert("subject".into(), json!(c.subject));
+        m.insert("recorded_at".into(), json!(c.recorded_at));
+    }
+    Some((kind, v))
+}
+
+/// How long the stream waits before looking for new changes.
+const CHANGES_POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Typed list changes from a cursor: a JSON page, or with `Accept: text/event-stream`
+/// an unbounded server-sent event stream resumable with `Last-Event-ID`.
+#[utoipa::path(
+    get,
+    path = "/v1/credit/changes",
+    tag = "credit",
+    summary = "List changes (entered, corrected, repaired, removed) after a cursor: JSON page or server-sent events",
+    params(ChangesQuery),
+    security(("bearer" = ["credit_officer", "external_system", "supervisor"])),
+    responses(
+        (status = 200, description = "JSON `{after, next_after, changes: [{seq, type, subject, entry_id, …}]}`, or `text/event-stream` with `id` = seq and `event` = type", body = Object),
+        (status = 400, description = "A bad cursor or limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn changes(
+    _caller: Authorized<LogReaders>,
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    AppQuery(q): AppQuery<ChangesQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use jianxin_projections::read_models::credit_changes;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok());
+    let after = resume.or(q.after).unwrap_or(0);
+    let stream_wanted = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if !stream_wanted {
+        let limit = page_limit(q.limit)?;
+        let rows = credit_changes(state.log.database(), after, limit).await?;
+        let next = rows.last().map_or(after, |r| r.seq);
+        let list: Vec<Value> = rows
+            .iter()
+            .filter_map(change_json)
+            .map(|(_, v)| v)
+            .collect();
+        return Ok(
+            AppJson(json!({"after": after, "next_after": next, "changes": list})).into_response(),
+        );
+    }
+    let log = state.log.clone();
+    let start = (log, after, std::collections::VecDeque::<Event>::new());
+    let stream = futures::stream::unfold(start, |(log, mut cursor, mut pending)| async move {
+        loop {
+            if let Some(e) = pending.pop_front() {
+                return Some((
+                    Ok::<Event, std::convert::Infallible>(e),
+                    (log, cursor, pending),
+                ));
+            }
+            match credit_changes(log.database(), cursor, 500).await {
+                Ok(rows) if !rows.is_empty() => {
+                    for r in rows {
+                        cursor = r.seq;
+                        if let Some((kind, v)) = change_json(&r) {
+                            let e = Event::default()
+                                .id(r.seq.to_string())
+                                .event(kind)
+                                .data(v.to_string());
+                            pending.push_back(e);
+                        }
+                    }
+                }
+                Ok(_) => tokio::time::sleep(CHANGES_POLL).await,
+                // the store failed: end the stream; the client resumes from its last id
+                Err(_) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
         .into_response())
 }

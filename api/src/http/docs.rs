@@ -76,6 +76,7 @@ use crate::state::AppState;
         super::credit::apply_repair,
         super::credit::decide_repair,
         super::credit::snapshot,
+        super::credit::changes,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerScheme),

@@ -45,11 +45,24 @@ impl ReadModel<CreditSubject> for CreditFacts {
         let seq = global_sequence as i64;
         let at = format_micros(&recorded.recorded_at);
         let subject = event.aggregate_id.hyphenated().to_string();
+        let uscc = match &recorded.event {
+            CreditEvent::CreditRecorded { uscc, .. } | CreditEvent::ListEntered { uscc, .. } => {
+                uscc.as_str().to_string()
+            }
+            _ => tx
+                .text(
+                    "SELECT uscc FROM credit_facts WHERE subject_id = $1 LIMIT 1",
+                    &[&subject],
+                )
+                .await?
+                .unwrap_or_default(),
+        };
         tx.exec(
-            "INSERT INTO credit_facts (subject_id, global_sequence, recorded_at, event) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO credit_facts (subject_id, uscc, global_sequence, recorded_at, event) \
+             VALUES ($1, $2, $3, $4, $5)",
             &[
                 Bind::Text(&subject),
+                Bind::Text(&uscc),
                 Bind::Int(seq),
                 Bind::Text(&at),
                 Bind::Text(&enc(&recorded.event)?),
@@ -338,6 +351,53 @@ pub async fn logged_queries(
                     asked_at: r.try_get("recorded_at")?,
                     answer: serde_json::from_str(&answer)?,
                     feedback: serde_json::from_str(&feedback)?,
+                });
+            }
+            out
+        }};
+    }
+    Ok(match db {
+        Database::Sqlite(p) => run!(p),
+        Database::Postgres(p) => run!(p),
+    })
+}
+
+/// One change of the credit lists, for subscribers.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreditChange {
+    /// The ledger position (the cursor to resume after).
+    pub seq: u64,
+    /// The subject.
+    pub subject: String,
+    /// When it was recorded.
+    pub recorded_at: String,
+    /// The event.
+    pub event: CreditEvent,
+}
+
+/// Credit events after ledger position `after`, in order, at most `limit`.
+pub async fn credit_changes(
+    db: &Database,
+    after: u64,
+    limit: i64,
+) -> Result<Vec<CreditChange>, StoreError> {
+    const SQL: &str = "SELECT global_sequence, uscc, recorded_at, event FROM credit_facts \
+        WHERE global_sequence > $1 ORDER BY global_sequence LIMIT $2";
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut out = vec![];
+            for r in sqlx::query(SQL)
+                .bind(after as i64)
+                .bind(limit)
+                .fetch_all($pool)
+                .await?
+            {
+                let event: String = r.try_get("event")?;
+                out.push(CreditChange {
+                    seq: r.try_get::<i64, _>("global_sequence")? as u64,
+                    subject: r.try_get("uscc")?,
+                    recorded_at: r.try_get("recorded_at")?,
+                    event: serde_json::from_str(&event)?,
                 });
             }
             out

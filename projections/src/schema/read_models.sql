@@ -124,6 +124,7 @@ CREATE INDEX IF NOT EXISTS inspection_results_deadline ON inspection_results (de
 -- (to find the subjects of a snapshot), and the query log.
 CREATE TABLE IF NOT EXISTS credit_facts (
     subject_id      TEXT   NOT NULL,
+    uscc            TEXT   NOT NULL,
     global_sequence BIGINT NOT NULL PRIMARY KEY,
     recorded_at     TEXT   NOT NULL,
     event           TEXT   NOT NULL

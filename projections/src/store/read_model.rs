@@ -62,6 +62,34 @@ impl Tx<'_> {
         Ok(out)
     }
 
+    /// The first column of the first row of a query with text binds, as text (None when
+    /// no row).
+    pub async fn text(&mut self, sql: &str, binds: &[&str]) -> Result<Option<String>, StoreError> {
+        use sqlx::Row;
+        Ok(match self {
+            Tx::Sqlite(c) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                match q.fetch_optional(&mut **c).await? {
+                    Some(r) => Some(r.try_get::<String, _>(0)?),
+                    None => None,
+                }
+            }
+            Tx::Postgres(c) => {
+                let mut q = sqlx::query(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                match q.fetch_optional(&mut **c).await? {
+                    Some(r) => Some(r.try_get::<String, _>(0)?),
+                    None => None,
+                }
+            }
+        })
+    }
+
     /// Run a statement with text/integer binds on either backend.
     pub async fn exec(&mut self, sql: &str, binds: &[Bind<'_>]) -> Result<(), StoreError> {
         match self {
