@@ -122,6 +122,8 @@ pub struct Asker {
     pub scopes: Vec<String>,
     /// The stated purpose.
     pub purpose: String,
+    /// Where the answer is logged.
+    pub sink: crate::query_log::QueryLog,
 }
 
 fn check_scope(asker: &Asker, scenario: &str) -> Result<(), OpError> {
@@ -195,14 +197,11 @@ async fn log_answer(
     asker: &Asker,
     answer: &CheckAnswer,
 ) -> Result<(), OpError> {
-    let issued = Issued {
-        meta: meta(clock, &asker.actor),
-        command: QueryCommand::Log(Box::new(answer.clone()), asker.purpose.clone()),
-    };
-    log.execute::<CreditQuery, _>(answer.query_id, issued)
-        .await?
-        .map_err(|e| OpError::Refused(e.to_string()))?;
-    Ok(())
+    let command = QueryCommand::Log(Box::new(answer.clone()), asker.purpose.clone());
+    asker
+        .sink
+        .append(log, answer.query_id, meta(clock, &asker.actor), command)
+        .await
 }
 
 fn check_purpose(asker: &Asker) -> Result<(), OpError> {
@@ -708,6 +707,54 @@ pub async fn entries_of(
     )
     .await?;
     Ok(entries_known(&facts, known_at, &basis.rules))
+}
+
+/// The public credit evaluation (class A–D) of a subject on `date` as known at
+/// `known_at` (default now), with its reasons and basis.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluated {
+    /// The USCC.
+    pub subject: String,
+    /// The valid date.
+    pub date: NaiveDate,
+    /// As known then.
+    pub known_at: DateTime<Utc>,
+    /// The log position.
+    pub log_seq: u64,
+    /// The class, reasons and rule version.
+    #[serde(flatten)]
+    pub answer: jianxin_domain::credit::ClassAnswer,
+}
+
+/// See [`Evaluated`].
+pub async fn evaluate_subject(
+    log: &EventLog,
+    clock: &dyn Clock,
+    subject: &str,
+    date: NaiveDate,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Evaluated, OpError> {
+    let uscc = parse_subject(subject)?;
+    let now = clock.now();
+    let known_at = known_at.unwrap_or(now).trunc_subsecs(6);
+    if known_at > now {
+        return Err(invalid(
+            format!("known_at {known_at} lies in the future"),
+            "known_at",
+        ));
+    }
+    let basis = basis_at(log, known_at).await?;
+    let log_seq = log_position(log.database()).await?;
+    let id = credit_subject_id(&uscc).hyphenated().to_string();
+    let facts = credit_facts(log.database(), &id, log_seq).await?;
+    let entries = entries_known(&facts, known_at, &basis.rules);
+    Ok(Evaluated {
+        subject: uscc.as_str().into(),
+        date,
+        known_at,
+        log_seq,
+        answer: jianxin_domain::credit::classify(&facts, &entries, date, known_at),
+    })
 }
 
 /// One row of a list snapshot (the file contract).

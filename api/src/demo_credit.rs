@@ -190,6 +190,7 @@ async fn ask_before_annulment(state: &AppState, clock: &FixedClock) -> Result<us
     }
     clock.set(at("2025-06-01T02:00:00Z")?);
     let asker = Asker {
+        sink: state.query_log.clone(),
         actor: Actor::new("demo-procurement-system", Role::ExternalSystem),
         scopes: vec!["government_procurement".into()],
         purpose: "政府采购项目 ZJ-2025-0601 供应商资格审查".into(),

@@ -18,6 +18,7 @@ pub mod http;
 pub mod import;
 pub mod keys;
 pub mod ops;
+pub mod query_log;
 pub mod result_flows;
 pub mod results;
 pub mod settings;

@@ -19,13 +19,17 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The log's origin line in checkpoints.
     pub origin: Arc<str>,
+    /// The credit query log's writer (group commit).
+    pub query_log: crate::query_log::QueryLog,
 }
 
 impl AppState {
     /// State over an opened log and a loaded key.
     pub fn new(log: EventLog, signer: NoteSigner, clock: Arc<dyn Clock>, origin: &str) -> Self {
         let verifier = signer.verifier();
+        let query_log = crate::query_log::QueryLog::grouped(&log);
         AppState {
+            query_log,
             log,
             signer: Arc::new(signer),
             verifier: Arc::new(verifier),

@@ -614,8 +614,57 @@ async fn credit_over_http(app: &TestApp) {
     )
     .await
     .problem(404, "not-found");
+    let uri = format!("/v1/credit/subjects/{A}/evaluation?date=2024-06-01");
+    let eval = app.get(&uri, Some(&supervisor)).await;
+    assert_eq!(eval.status.as_u16(), 200, "{}", eval.text());
+    assert_eq!(eval.json()["class"], "D", "{}", eval.text());
+    assert_eq!(eval.json()["rule_version"], "credit-class-v1");
+    changes_page_and_stream(app, &system).await;
 }
 crate::on_both!(credit_over_http);
+
+/// The change feed: a JSON page from a cursor, and the event stream resumed after it.
+async fn changes_page_and_stream(app: &TestApp, token: &str) {
+    use futures::StreamExt;
+    use tower::ServiceExt;
+    let page = app.get("/v1/credit/changes?after=0", Some(token)).await;
+    assert_eq!(page.status.as_u16(), 200, "{}", page.text());
+    let p = page.json();
+    let changes = p["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "{p}");
+    assert_eq!(changes[0]["type"], "entered");
+    assert_eq!(changes[0]["subject"], A);
+    let cursor = p["next_after"].as_u64().expect("next_after");
+    // A change after the cursor; the stream resumed from it carries only that one.
+    let officer = app.token(Role::CreditOfficer).await;
+    let entry = changes[0]["entry_id"].as_str().expect("entry").to_string();
+    let body = json!({"subject": A, "reason": "错误列入"});
+    let uri = format!("/v1/credit/entries/{entry}/annulment");
+    let res = app.send(post_json(&uri, &body, Some(&officer))).await;
+    assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+    let req = crate::helpers::request(axum::http::Method::GET, "/v1/credit/changes", Some(token))
+        .header("accept", "text/event-stream")
+        .header("last-event-id", cursor.to_string())
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let res = app.router.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(res.status().as_u16(), 200);
+    let mut stream = res.into_body().into_data_stream();
+    let mut text = String::new();
+    while !text.contains("event: corrected") || !text.contains("\n\n") {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next()).await;
+        let Ok(Some(Ok(bytes))) = next else {
+            panic!("no change event in 10 s: {text}")
+        };
+        text.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    assert!(text.contains("\"correction\":\"annulled\""), "{text}");
+    assert!(
+        text.contains(&format!("\"entry_id\":\"{entry}\"")),
+        "{text}"
+    );
+    assert!(!text.contains("event: entered"), "{text}");
+}
 
 /// Bodies for the access matrix: one entry per step route, prepared by the officer.
 pub struct MatrixCredit {
@@ -717,6 +766,10 @@ impl MatrixCredit {
             }
             ("GET", "/v1/credit/subjects/{uscc}/entries") => {
                 return Some(app.get(&template.replace("{uscc}", A), token).await)
+            }
+            ("GET", "/v1/credit/subjects/{uscc}/evaluation") => {
+                let uri = format!("{}?date=2024-06-01", template.replace("{uscc}", C));
+                return Some(app.get(&uri, token).await);
             }
             ("GET", "/v1/lists/{list}/snapshot") => {
                 return Some(

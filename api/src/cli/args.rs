@@ -160,6 +160,18 @@ pub enum CreditCommandArgs {
         #[arg(long)]
         known_at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// The public credit evaluation (class A–D) of SUBJECT on DATE.
+    Evaluate {
+        /// The USCC.
+        #[arg(long)]
+        subject: String,
+        /// The valid date.
+        #[arg(long)]
+        date: NaiveDate,
+        /// As recorded by then (default now).
+        #[arg(long)]
+        known_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Search the query log.
     Queries {
         /// Only about this USCC.

@@ -61,6 +61,7 @@ pub async fn credit(
                 purpose,
             } => {
                 let asker = Asker {
+                    sink: crate::query_log::QueryLog::Direct,
                     actor: officer.clone(),
                     scopes: vec![],
                     purpose,
@@ -106,6 +107,21 @@ pub async fn credit(
                     ));
                 }
                 (json!({"subject": subject, "entries": list}), text)
+            }
+            CreditCommandArgs::Evaluate {
+                subject,
+                date,
+                known_at,
+            } => {
+                let e = credit::evaluate_subject(&log, clock, &subject, date, known_at).await?;
+                let text = format!(
+                    "{} on {}: class {:?} — {}",
+                    e.subject,
+                    e.date,
+                    e.answer.class,
+                    e.answer.reasons.join("; ")
+                );
+                (to_json(&e)?, text)
             }
             CreditCommandArgs::Queries {
                 subject,

@@ -72,10 +72,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/v1/lists/{list}/snapshot", get(snapshot))
         .route("/v1/credit/changes", get(changes))
+        .route("/v1/credit/subjects/{uscc}/evaluation", get(evaluation))
 }
 
-fn asker(claims: &crate::tokens::Claims, purpose: Option<String>) -> Asker {
+fn asker(state: &AppState, claims: &crate::tokens::Claims, purpose: Option<String>) -> Asker {
     Asker {
+        sink: state.query_log.clone(),
         actor: claims.actor(),
         scopes: claims.scopes.clone(),
         purpose: purpose.unwrap_or_default(),
@@ -135,7 +137,7 @@ async fn check(
         date: q.date,
         known_at: q.known_at,
     };
-    let who = asker(&caller.0, q.purpose);
+    let who = asker(&state, &caller.0, q.purpose);
     let answer = credit::check(&state.log, state.clock.as_ref(), &who, &question).await?;
     Ok(AppJson(answer))
 }
@@ -189,7 +191,7 @@ async fn check_batch(
         subject_param(&format!("$.items[{i}].subject"), &q.subject)?;
         items.push(q);
     }
-    let who = asker(&caller.0, body.purpose);
+    let who = asker(&state, &caller.0, body.purpose);
     let answers = credit::check_batch(&state.log, state.clock.as_ref(), &who, &items).await?;
     let log_seq = answers.first().map(|a| a.log_seq).unwrap_or(0);
     Ok(AppJson(json!({"log_seq": log_seq, "answers": answers})))
@@ -782,4 +784,43 @@ async fn changes(
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
+}
+
+/// `?date&known_at`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct EvaluationQuery {
+    /// The valid date, YYYY-MM-DD.
+    #[param(value_type = String, format = Date)]
+    date: NaiveDate,
+    /// As recorded by then (RFC 3339; default now).
+    #[param(value_type = Option<String>, format = DateTime)]
+    known_at: Option<DateTime<Utc>>,
+}
+
+/// The public credit evaluation of a subject.
+#[utoipa::path(
+    get,
+    path = "/v1/credit/subjects/{uscc}/evaluation",
+    tag = "credit",
+    summary = "A subject's public credit evaluation (class A–D, rule credit-class-v1) on a date as known at a moment",
+    params(("uscc" = String, Path, description = "The USCC"), EvaluationQuery),
+    security(("bearer" = ["credit_officer", "supervisor", "external_system"])),
+    responses(
+        (status = 200, description = "`{subject, date, known_at, log_seq, class, reasons[], rule_version}`", body = Object),
+        (status = 400, description = "A bad USCC or date", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn evaluation(
+    _caller: Authorized<LogReaders>,
+    State(state): State<AppState>,
+    AppPath(p): AppPath<UsccParam>,
+    AppQuery(q): AppQuery<EvaluationQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    subject_param("path.uscc", &p.uscc)?;
+    let clock = state.clock.as_ref();
+    Ok(AppJson(
+        credit::evaluate_subject(&state.log, clock, &p.uscc, q.date, q.known_at).await?,
+    ))
 }

@@ -77,6 +77,7 @@ use crate::state::AppState;
         super::credit::decide_repair,
         super::credit::snapshot,
         super::credit::changes,
+        super::credit::evaluation,
     ),
     components(schemas(super::error::Problem, super::error::FieldError)),
     modifiers(&BearerScheme),

@@ -15,6 +15,7 @@
 
 mod aggregate;
 mod check;
+mod evaluation;
 pub mod query;
 mod rules;
 mod values;
@@ -28,6 +29,7 @@ pub use check::{
     china_date, entries_known, evaluate, BasisItem, Decision, EndKind, EntryView, Evaluation, Fact,
     NotApplicable,
 };
+pub use evaluation::{classify, ClassAnswer, CreditClass, CREDIT_CLASS_RULE};
 pub use rules::{
     valid_scenario, CreditDataError, CreditRules, Measure, MeasuresCatalogue, CREDIT_RULE_KEYS,
     DEFAULT_MEASURES_CSV, DEFAULT_RULES_TEXT,

@@ -485,3 +485,40 @@ fn the_shipped_defaults_parse_and_name_every_scenario() {
         assert!(c.scenarios().iter().any(|x| x == s), "{s}");
     }
 }
+
+fn record(on: &str) -> CreditCommand {
+    CreditCommand::Record(
+        subject(),
+        RecordCredit {
+            source: RecordSource::Penalty,
+            summary: "行政处罚".into(),
+            legal_basis: "依据".into(),
+            effective_on: day(on),
+            reference: None,
+        },
+    )
+}
+
+fn class_of(facts: &[Fact], date: &str, known: &str) -> CreditClass {
+    let entries = entries_known(facts, at(known), &CreditRules::default());
+    classify(facts, &entries, day(date), at(known)).class
+}
+
+#[test]
+fn the_credit_class_follows_lists_and_recent_records() {
+    let facts = given(vec![
+        ("2023-01-01", record("2023-01-01")),
+        ("2023-06-01", record("2023-06-01")),
+        ("2024-03-01", enter(ListId::Serious, "x", "2024-03-01")),
+    ])
+    .unwrap();
+    assert_eq!(class_of(&facts, "2022-12-31", "2025-01-01"), CreditClass::A);
+    assert_eq!(class_of(&facts, "2023-03-01", "2025-01-01"), CreditClass::B);
+    assert_eq!(class_of(&facts, "2023-07-01", "2025-01-01"), CreditClass::C);
+    // 2024-01-02: the 2023-01-01 record has left the 12-month window.
+    assert_eq!(class_of(&facts, "2024-01-02", "2025-01-01"), CreditClass::B);
+    assert_eq!(class_of(&facts, "2024-03-01", "2025-01-01"), CreditClass::D);
+    // As known before the serious entry was recorded: not D.
+    assert_eq!(class_of(&facts, "2024-03-01", "2024-02-01"), CreditClass::B);
+    assert_eq!(class_of(&facts, "2027-03-01", "2028-01-01"), CreditClass::A);
+}

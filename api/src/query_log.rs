@@ -1,0 +1,115 @@
+//! The credit query log's writer (查询日志写入): every answer is an event in the ledger
+//! before it is returned, and under load answers are appended in groups — one
+//! transaction, one sync to disk, for all the answers waiting — instead of one
+//! transaction each. A caller still gets its answer only once its group is committed, so
+//! "logged before returned" holds; a failed group fails every answer in it (HTTP 503),
+//! and nothing of it is in the log.
+//!
+//! The service starts one writer task per process ([`QueryLog::grouped`]); the command
+//! line appends directly ([`QueryLog::Direct`]).
+
+use jianxin_domain::credit::query::{CreditQuery, QueryCommand};
+use jianxin_domain::event_log::{CommandMeta, Issued};
+use jianxin_projections::{EventLog, StoreError};
+use tokio::sync::{mpsc, oneshot};
+use uuid::Uuid;
+
+use crate::ops::OpError;
+
+/// The most answers one group commits.
+pub const GROUP_MAX: usize = 256;
+
+type Reply = oneshot::Sender<Result<(), String>>;
+
+/// Where answers are appended.
+#[derive(Clone, Debug)]
+pub enum QueryLog {
+    /// One transaction per answer.
+    Direct,
+    /// Through the writer task, in groups.
+    Grouped(mpsc::Sender<(Uuid, Issued<QueryCommand>, Reply)>),
+}
+
+impl QueryLog {
+    /// Starts the writer task over `log` (needs a Tokio runtime; without one, direct).
+    pub fn grouped(log: &EventLog) -> QueryLog {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return QueryLog::Direct;
+        };
+        let (tx, rx) = mpsc::channel(4 * GROUP_MAX);
+        handle.spawn(writer(log.clone(), rx));
+        QueryLog::Grouped(tx)
+    }
+
+    /// Appends `command` to the query `id` and waits until it is committed.
+    pub async fn append(
+        &self,
+        log: &EventLog,
+        id: Uuid,
+        meta: CommandMeta,
+        command: QueryCommand,
+    ) -> Result<(), OpError> {
+        let issued = Issued { meta, command };
+        match self {
+            QueryLog::Direct => {
+                log.execute::<CreditQuery, _>(id, issued)
+                    .await?
+                    .map_err(|e| OpError::Refused(e.to_string()))?;
+                Ok(())
+            }
+            QueryLog::Grouped(tx) => {
+                let (reply, done) = oneshot::channel();
+                let stopped = || {
+                    OpError::Store(StoreError::Encoding(
+                        "the query log writer has stopped".into(),
+                    ))
+                };
+                tx.send((id, issued, reply)).await.map_err(|_| stopped())?;
+                match done.await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(e)) => Err(OpError::Store(StoreError::Encoding(format!(
+                        "query log: {e}"
+                    )))),
+                    Err(_) => Err(stopped()),
+                }
+            }
+        }
+    }
+}
+
+async fn writer(log: EventLog, mut rx: mpsc::Receiver<(Uuid, Issued<QueryCommand>, Reply)>) {
+    while let Some(first) = rx.recv().await {
+        let mut group = vec![first];
+        while group.len() < GROUP_MAX {
+            match rx.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        let mut replies = Vec::with_capacity(group.len());
+        let mut commands = Vec::with_capacity(group.len());
+        for (id, issued, reply) in group {
+            commands.push((id, issued));
+            replies.push(reply);
+        }
+        let outcome = commit(&log, commands).await;
+        for reply in replies {
+            let _ = reply.send(outcome.clone());
+        }
+    }
+}
+
+async fn commit(log: &EventLog, commands: Vec<(Uuid, Issued<QueryCommand>)>) -> Result<(), String> {
+    let mut batch = log
+        .batch::<CreditQuery>()
+        .await
+        .map_err(|e| e.to_string())?;
+    for (id, issued) in commands {
+        match batch.apply(id, issued).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(refused)) => return Err(refused.to_string()),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    batch.commit().await.map(|_| ()).map_err(|e| e.to_string())
+}
