@@ -772,6 +772,40 @@ async fn r6_results_over_http_and_the_public_feed(app: &TestApp) {
 }
 on_both!(r6_results_over_http_and_the_public_feed);
 
+/// The subject's inspection history (the next draw's exclusions and conflicts) takes the
+/// visit as recorded: its date, not the date the draw planned.
+async fn r6_the_inspection_history_follows_results(app: &TestApp) {
+    use jianxin_projections::read_models::task_queries::inspection_history;
+    demo::seed(&app.state).await.expect("demo seed");
+    let (uscc, team) = demo_teams(app, SINGLE)
+        .await
+        .into_iter()
+        .nth(1)
+        .expect("a team");
+    let members: Vec<&str> = team.iter().map(String::as_str).collect();
+    let subject = jianxin_domain::identifiers::Uscc::parse(&uscc).expect("a USCC");
+    let visit = |h: &jianxin_domain::task::eligibility::InspectionHistory| {
+        h.of(&subject)
+            .iter()
+            .find(|r| r.task_id.to_string() == SINGLE)
+            .map(|r| r.inspection_date.to_string())
+    };
+    let before = inspection_history(app.state.log.database())
+        .await
+        .expect("history");
+    assert_eq!(visit(&before).as_deref(), Some("2023-09-15"));
+    let findings = vec![finding("SJ-002", SCJG, "复查")];
+    let file = result_file(SINGLE, &uscc, content(&members, "2023-09-22", findings));
+    let token = token_for(app, members[0], Role::Inspector).await;
+    let res = post(app, &format!("/v1/tasks/{SINGLE}/results"), &file, &token).await;
+    assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+    let after = inspection_history(app.state.log.database())
+        .await
+        .expect("history");
+    assert_eq!(visit(&after).as_deref(), Some("2023-09-22"));
+}
+on_both!(r6_the_inspection_history_follows_results);
+
 // ---- the access matrix -----------------------------------------------------------------
 
 /// A result for the access matrix of `http.rs`: the matrix's inspector records it on the

@@ -199,11 +199,61 @@ pub async fn inspection_history(db: &Database) -> Result<InspectionHistory, Stor
             out
         }};
     }
-    let records = match db {
+    let mut records = match db {
         Database::Sqlite(p) => run!(p),
         Database::Postgres(p) => run!(p),
     };
+    // Where a result is recorded, the visit as it happened: its date and the members
+    // present (issue 6), rather than the date and team of the draw.
+    let visits = recorded_visits(db).await?;
+    for r in &mut records {
+        let key = (
+            r.task_id.hyphenated().to_string(),
+            r.uscc.as_str().to_string(),
+        );
+        if let Some((date, members)) = visits.get(&key) {
+            r.inspection_date = *date;
+            r.members = members.clone();
+        }
+    }
     Ok(InspectionHistory::new(records))
+}
+
+type Visits = std::collections::HashMap<(String, String), (NaiveDate, Vec<InspectorId>)>;
+
+/// The visits recorded in results: (task, USCC) → (inspection date, members present).
+async fn recorded_visits(db: &Database) -> Result<Visits, StoreError> {
+    const SQL: &str = "SELECT task_id, uscc, inspection_date, content FROM inspection_results";
+    let t = "inspection_results";
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut out = Visits::new();
+            let mut rows = sqlx::query(SQL).fetch($pool);
+            while let Some(r) = rows.try_next().await? {
+                let task: String = r.try_get(0)?;
+                let uscc: String = r.try_get(1)?;
+                let date = day(t, &task, &r.try_get::<String, _>(2)?)?;
+                let content: serde_json::Value = serde_json::from_str(&r.try_get::<String, _>(3)?)?;
+                let members = content["members"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|m| m.as_str())
+                            .map(InspectorId::parse)
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                    .transpose()
+                    .map_err(|e| corrupt(t, &task, &e))?
+                    .unwrap_or_default();
+                out.insert((task, uscc), (date, members));
+            }
+            out
+        }};
+    }
+    Ok(match db {
+        Database::Sqlite(p) => run!(p),
+        Database::Postgres(p) => run!(p),
+    })
 }
 
 /// A task as listed (`jianxin task list`, `GET /v1/public/tasks`).
