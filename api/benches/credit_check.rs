@@ -17,7 +17,10 @@
 //! 2. `GET /v1/credit/check` for subjects drawn from 10,000 of the seeded ones and 1,000
 //!    never listed, scenario `government_procurement`, dates 2019–2027, with a credit
 //!    officer's token;
-//! 3. the same with 2 connections (a light load, for latency).
+//! 3. the same with 2 connections (a light load, for latency);
+//! 4. `GET /v1/credit/subjects/{uscc}/entries` for the same subjects: the same reads
+//!    (log position, rule and catalogue versions, the subject's facts, the fold) with no
+//!    answer to log — what the query log costs is the difference to run 2.
 //!
 //! It prints throughput and latency percentiles of each and the check/healthz ratio.
 //! Results and their reading: docs/PERFORMANCE.md.
@@ -215,7 +218,12 @@ fn lua_script(dir: &Path, n: u64) -> anyhow::Result<PathBuf> {
         subjects.join(",")
     );
     let path = dir.join("check.lua");
-    std::fs::write(&path, script)?;
+    std::fs::write(&path, &script)?;
+    // the same subjects read without an answer to log: the read path alone
+    let entries = script
+        .replace("/v1/credit/check?subject=%s&scenario=government_procurement&date=%d-06-01&purpose=bench", "/v1/credit/subjects/%s/entries?x=%d")
+        .replace("string.format(\"/v1/credit/subjects/%s/entries?x=%d\", subject, year)", "string.format(\"/v1/credit/subjects/%s/entries\", subject)");
+    std::fs::write(dir.join("entries.lua"), entries)?;
     Ok(path)
 }
 
@@ -278,6 +286,16 @@ async fn main() -> anyhow::Result<()> {
                 (
                     "check c=2".into(),
                     wrk(&format!("{b}/v1/credit/check"), &t, Some(&script), s, 2)?,
+                ),
+                (
+                    format!("entries c={c}"),
+                    wrk(
+                        &format!("{b}/"),
+                        &t,
+                        Some(&script.with_file_name("entries.lua")),
+                        s,
+                        c,
+                    )?,
                 ),
             ])
         })
