@@ -136,6 +136,29 @@ fn check_scope(asker: &Asker, scenario: &str) -> Result<(), OpError> {
     Ok(())
 }
 
+/// A subject given by something that is not a USCC: if it reads as a name (not ASCII),
+/// the refusal lists up to 10 directory subjects whose name contains it, to pick from —
+/// a name never yields a decision.
+async fn not_a_uscc(log: &EventLog, text: &str, e: OpError) -> OpError {
+    if text.is_ascii() {
+        return e;
+    }
+    let candidates =
+        jianxin_projections::read_models::subjects_named(log.database(), text.trim(), 10)
+            .await
+            .unwrap_or_default();
+    let list = if candidates.is_empty() {
+        "no subject of the directory has such a name".to_string()
+    } else {
+        let named: Vec<String> = candidates.iter().map(|(u, n)| format!("{u} {n}")).collect();
+        format!("candidates: {}", named.join("; "))
+    };
+    invalid(
+        format!("subject {text:?} is not a USCC; a name never yields a decision, ask again by USCC ({list})"),
+        "subject",
+    )
+}
+
 /// Computes the answer to `q` at log position `log_seq` (not logged).
 pub async fn answer_at(
     log: &EventLog,
@@ -144,7 +167,10 @@ pub async fn answer_at(
     log_seq: u64,
     query_id: Uuid,
 ) -> Result<CheckAnswer, OpError> {
-    let uscc = parse_subject(&q.subject)?;
+    let uscc = match parse_subject(&q.subject) {
+        Ok(u) => u,
+        Err(e) => return Err(not_a_uscc(log, &q.subject, e).await),
+    };
     if !valid_scenario(&q.scenario) {
         return Err(invalid(
             format!(

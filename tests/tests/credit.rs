@@ -414,6 +414,26 @@ cli_on_both!(
             "{}",
             bad.stderr
         );
+        let name = run_at(
+            &d,
+            now,
+            &[
+                "credit",
+                "check",
+                "--subject",
+                "杭州某某有限公司",
+                "--scenario",
+                PROCUREMENT,
+                "--date",
+                "2024-01-01",
+            ],
+        );
+        assert_eq!(name.code, 1);
+        assert!(
+            name.stderr.contains("a name never yields a decision"),
+            "{}",
+            name.stderr
+        );
         let unknown = run_at(
             &d,
             now,

@@ -130,7 +130,9 @@ async fn check(
     State(state): State<AppState>,
     AppQuery(q): AppQuery<CheckQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    subject_param("query.subject", &q.subject)?;
+    if q.subject.is_ascii() {
+        subject_param("query.subject", &q.subject)?;
+    }
     let question = CheckQuestion {
         subject: q.subject,
         scenario: q.scenario,

@@ -408,3 +408,40 @@ pub async fn credit_changes(
         Database::Postgres(p) => run!(p),
     })
 }
+
+/// Subjects whose name (in any version) contains `name`, at most `limit`, by USCC: the
+/// candidates a credit officer picks from (a name never yields a decision).
+pub async fn subjects_named(
+    db: &Database,
+    name: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    const SQL: &str = "SELECT uscc, MAX(name) AS name FROM subject_versions \
+        WHERE name LIKE $1 ESCAPE '\\' GROUP BY uscc ORDER BY uscc LIMIT $2";
+    let escaped: String = name
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let pattern = format!("%{escaped}%");
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut out = vec![];
+            for r in sqlx::query(SQL)
+                .bind(&pattern)
+                .bind(limit)
+                .fetch_all($pool)
+                .await?
+            {
+                out.push((r.try_get("uscc")?, r.try_get("name")?));
+            }
+            out
+        }};
+    }
+    Ok(match db {
+        Database::Sqlite(p) => run!(p),
+        Database::Postgres(p) => run!(p),
+    })
+}
