@@ -18,7 +18,7 @@ use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
 
 /// The schema version this binary writes; raised with every schema change.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Read-model tables (rebuildable; the service may rewrite them).
 pub const READ_MODEL_TABLES: &[&str] = &[
@@ -32,6 +32,7 @@ pub const READ_MODEL_TABLES: &[&str] = &[
     "task_assignments",
     "random_inspections",
     "inspection_results",
+    "enforcement_cases",
 ];
 
 /// Where the log lives, parsed from `--db`.

@@ -104,4 +104,5 @@ aggregates! {
     implementation_rules: ImplementationRules => [RulesVersions],
     inspection_task: InspectionTask => [TaskViews],
     inspection_result: InspectionResult => [ResultViews],
+    enforcement_case: jianxin_domain::case::EnforcementCase => [crate::read_models::CaseViews],
 }

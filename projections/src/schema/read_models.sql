@@ -118,3 +118,15 @@ CREATE TABLE IF NOT EXISTS inspection_results (
     PRIMARY KEY (task_id, uscc)
 );
 CREATE INDEX IF NOT EXISTS inspection_results_deadline ON inspection_results (deadline);
+-- Enforcement cases (issue 8): one row per case for `case list` and the deviations scan.
+CREATE TABLE IF NOT EXISTS enforcement_cases (
+    case_id         TEXT   NOT NULL PRIMARY KEY,
+    status          TEXT   NOT NULL,
+    officer         TEXT   NOT NULL,
+    subject         TEXT,
+    opened_at       TEXT   NOT NULL,
+    rule_version    TEXT   NOT NULL,
+    events          BIGINT NOT NULL,
+    deviations      BIGINT NOT NULL,
+    global_sequence BIGINT NOT NULL
+);
