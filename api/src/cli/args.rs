@@ -116,6 +116,9 @@ pub enum Command {
     /// Publication of results (一公开): what is due.
     #[command(subcommand)]
     Publication(PublicationCommandArgs),
+    /// Enforcement cases (行政处罚案件): the steps, the replay, the deviations.
+    #[command(subcommand)]
+    Case(super::cases::CaseCommandArgs),
 }
 
 /// `jianxin result …`
@@ -567,7 +570,8 @@ pub struct KeygenArgs {
 pub enum TokenCommand {
     /// Issue a bearer token (recorded as an event).
     Issue {
-        /// Role: admin, planner, inspector, credit_officer, supervisor, external_system.
+        /// Role: admin, planner, inspector, credit_officer, supervisor, external_system,
+        /// case_officer, approving_officer.
         #[arg(long)]
         role: String,
         /// User id.

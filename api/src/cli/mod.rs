@@ -5,6 +5,7 @@
 //! `{"code", "message", "location"}` on stderr.
 
 mod args;
+mod cases;
 mod directory;
 mod draw;
 mod error;
@@ -79,5 +80,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Assignments(args) => draw::assignments(&settings, cli.format, args).await,
         Command::Result(cmd) => results::result(&settings, cli.format, cmd).await,
         Command::Publication(cmd) => results::publication(&settings, cli.format, cmd).await,
+        Command::Case(cmd) => cases::case(&settings, cli.format, cmd).await,
     }
 }
