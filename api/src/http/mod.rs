@@ -28,6 +28,7 @@
 //! finishing (5xx causes logged), a 30 s timeout, a 10 MiB body limit.
 
 mod auth;
+mod cases;
 mod directory;
 mod docs;
 mod error;
@@ -115,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .merge(me::router())
         .merge(tasks::router())
         .merge(results::router())
+        .merge(cases::router())
         .fallback(no_route)
         .layer(layers)
         .with_state(state)
