@@ -135,6 +135,7 @@ pub async fn seed(state: &AppState) -> Result<DemoSeed, OpError> {
         appended += imported.events_appended as usize;
     }
     appended += seed_draws(state).await?;
+    appended += crate::cases::seed_demo(state).await?;
     let mut tokens = vec![];
     for (role, user, scopes) in DEMO_USERS {
         let scopes = scopes.iter().map(|s| s.to_string()).collect();

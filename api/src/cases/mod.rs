@@ -315,3 +315,6 @@ pub async fn replay(
 pub async fn list(log: &EventLog) -> Result<Vec<CaseRow>, OpError> {
     Ok(case_rows(log.database()).await?)
 }
+
+mod demo;
+pub use demo::seed_demo;
