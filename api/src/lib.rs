@@ -10,6 +10,7 @@
 //! - [`http`]: the router, errors as RFC 9457 problems, authentication, OpenAPI.
 //! - [`cli`]: the `jianxin` command line.
 
+pub mod cases;
 pub mod cli;
 pub mod credit;
 pub mod demo;

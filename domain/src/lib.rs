@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod calendar;
+pub mod case;
 pub mod credit;
 pub mod directory;
 pub mod draw;

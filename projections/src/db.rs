@@ -32,6 +32,10 @@ pub const READ_MODEL_TABLES: &[&str] = &[
     "task_assignments",
     "random_inspections",
     "inspection_results",
+    "enforcement_cases",
+    "credit_facts",
+    "credit_entries",
+    "credit_queries",
 ];
 
 /// Where the log lives, parsed from `--db`.

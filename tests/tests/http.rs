@@ -222,6 +222,11 @@ async fn openapi_lists_every_route_with_its_roles(app: &TestApp) {
     let expected: BTreeSet<_> = MATRIX
         .iter()
         .map(|(m, path, _, _)| (m.to_string(), path.to_string()))
+        .chain(
+            CASE_MATRIX
+                .iter()
+                .map(|(m, p, _)| (m.to_string(), p.to_string())),
+        )
         .collect();
     assert_eq!(documented, expected);
     for (method, path, _, access) in MATRIX {
@@ -679,3 +684,110 @@ async fn serves_on_a_real_port_and_shuts_down() {
     assert!(served.is_ok(), "{served:?}");
     app.finish().await;
 }
+
+// ---- enforcement cases (issue 8) -------------------------------------------------------
+
+/// Token columns of the case matrix: every role with a token, then "no token".
+const CASE_ROLES: [Role; 8] = [
+    Role::Admin,
+    Role::Planner,
+    Role::Inspector,
+    Role::CreditOfficer,
+    Role::Supervisor,
+    Role::ExternalSystem,
+    Role::CaseOfficer,
+    Role::ApprovingOfficer,
+];
+
+/// (method, path template, access by column of [`CASE_ROLES`] then none); `{id}` is a
+/// filed case of the matrix.
+#[rustfmt::skip]
+const CASE_MATRIX: [(&str, &str, [Access; 9]); 6] = [
+    ("POST", "/v1/cases",                 [F, F, F, F, F, F, A, F, U]),
+    ("GET",  "/v1/cases",                 [F, F, F, F, A, F, A, A, U]),
+    ("POST", "/v1/cases/{id}/steps",      [F, F, F, F, F, F, A, F, U]),
+    ("POST", "/v1/cases/{id}/approvals",  [F, F, F, F, F, F, F, A, U]),
+    ("GET",  "/v1/cases/{id}/replay",     [F, F, F, F, A, F, A, A, U]),
+    ("GET",  "/v1/cases/{id}/deviations", [F, F, F, F, A, F, A, A, U]),
+];
+
+/// Case officers act, the approving officer approves, supervisors (and both case roles)
+/// read; with bodies an admitted role may repeat, so each gets a 2xx.
+async fn case_access_matrix(app: &TestApp) {
+    let mut tokens = vec![];
+    for role in CASE_ROLES {
+        tokens.push(app.token(role).await);
+    }
+    let officer = tokens.get(6).cloned();
+    let opened = app
+        .send(post_json(
+            "/v1/cases",
+            &json!({"clue": "matrix"}),
+            officer.as_deref(),
+        ))
+        .await;
+    assert_eq!(opened.status.as_u16(), 201, "{}", opened.text());
+    let id = opened.json()["id"].as_str().unwrap_or_default().to_owned();
+    let uri = format!("/v1/cases/{id}/steps");
+    let filed = app
+        .send(post_json(
+            &uri,
+            &json!({"step": "file"}),
+            officer.as_deref(),
+        ))
+        .await;
+    assert_eq!(filed.status.as_u16(), 201, "{}", filed.text());
+    let doc = app.get("/openapi.json", None).await.json();
+    for (method, path, expected) in CASE_MATRIX {
+        let uri = path.replace("{id}", &id);
+        for (column, want) in expected.iter().enumerate() {
+            let token = tokens.get(column).map(String::as_str);
+            let who = CASE_ROLES.get(column).map_or("no token", |r| r.as_str());
+            let res = match (method, path) {
+                ("POST", "/v1/cases") => {
+                    app.send(post_json(&uri, &json!({"clue": "matrix"}), token))
+                        .await
+                }
+                ("POST", "/v1/cases/{id}/steps") => {
+                    let body = json!({"step": "statement", "summary": "matrix"});
+                    app.send(post_json(&uri, &body, token)).await
+                }
+                ("POST", _) => {
+                    let body = json!({"step": "review", "opinion": "matrix"});
+                    app.send(post_json(&uri, &body, token)).await
+                }
+                _ => app.get(&uri, token).await,
+            };
+            let got = match res.status.as_u16() {
+                200..=299 => A,
+                401 => U,
+                403 => F,
+                other => panic!(
+                    "{method} {uri} as {who}: unexpected {other}: {}",
+                    res.text()
+                ),
+            };
+            assert_eq!(got, *want, "{method} {uri} as {who}: {}", res.text());
+            if got == F {
+                let p = res.problem(403, "forbidden");
+                let detail = p["detail"].as_str().unwrap_or_default();
+                assert!(detail.contains(who), "{detail}");
+            }
+        }
+        let allowed: BTreeSet<&str> = CASE_ROLES
+            .iter()
+            .zip(expected)
+            .filter(|(_, a)| *a == A)
+            .map(|(r, _)| r.as_str())
+            .collect();
+        let scopes: BTreeSet<&str> = doc["paths"][path][method.to_lowercase()]["security"][0]
+            ["bearer"]
+            .as_array()
+            .expect("bearer scopes")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(scopes, allowed, "{method} {path}");
+    }
+}
+on_both!(case_access_matrix);

@@ -2,6 +2,7 @@
 //! a real PostgreSQL (`JIANXIN_TEST_PG`, set by `scripts/test`).
 
 mod binary;
+mod cases;
 mod cli;
 mod cli_draw;
 mod cli_import;

@@ -120,6 +120,9 @@ pub enum Command {
     /// query log, snapshots.
     #[command(subcommand)]
     Credit(CreditCommandArgs),
+    /// Enforcement cases (行政处罚案件): the steps, the replay, the deviations.
+    #[command(subcommand)]
+    Case(super::cases::CaseCommandArgs),
 }
 
 /// `jianxin credit …`
@@ -670,7 +673,8 @@ pub struct KeygenArgs {
 pub enum TokenCommand {
     /// Issue a bearer token (recorded as an event).
     Issue {
-        /// Role: admin, planner, inspector, credit_officer, supervisor, external_system.
+        /// Role: admin, planner, inspector, credit_officer, supervisor, external_system,
+        /// case_officer, approving_officer.
         #[arg(long)]
         role: String,
         /// User id.

@@ -5,6 +5,7 @@
 //! `{"code", "message", "location"}` on stderr.
 
 mod args;
+mod cases;
 mod credit;
 mod directory;
 mod draw;
@@ -81,5 +82,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Result(cmd) => results::result(&settings, cli.format, cmd).await,
         Command::Publication(cmd) => results::publication(&settings, cli.format, cmd).await,
         Command::Credit(cmd) => credit::credit(&settings, cli.format, cmd).await,
+        Command::Case(cmd) => cases::case(&settings, cli.format, cmd).await,
     }
 }

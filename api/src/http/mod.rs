@@ -28,6 +28,7 @@
 //! finishing (5xx causes logged), a 30 s timeout, a 10 MiB body limit.
 
 mod auth;
+mod cases;
 mod credit;
 mod directory;
 mod docs;
@@ -117,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tasks::router())
         .merge(results::router())
         .merge(credit::router())
+        .merge(cases::router())
         .fallback(no_route)
         .layer(layers)
         .with_state(state)

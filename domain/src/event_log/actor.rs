@@ -24,11 +24,15 @@ pub enum Role {
     Public,
     /// The system itself (系统): scheduled jobs acting on rules that fire with time.
     System,
+    /// Case officer (执法办案人员): takes the steps of an enforcement case.
+    CaseOfficer,
+    /// Approving officer (审批负责人): approves extensions, reviews and decisions.
+    ApprovingOfficer,
 }
 
 impl Role {
     /// Every role, in a fixed order (used by the access-matrix test and the docs).
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 10] = [
         Role::Admin,
         Role::Planner,
         Role::Inspector,
@@ -37,6 +41,8 @@ impl Role {
         Role::ExternalSystem,
         Role::Public,
         Role::System,
+        Role::CaseOfficer,
+        Role::ApprovingOfficer,
     ];
 
     /// The stable snake_case name used in tokens, events and the API.
@@ -50,6 +56,8 @@ impl Role {
             Role::ExternalSystem => "external_system",
             Role::Public => "public",
             Role::System => "system",
+            Role::CaseOfficer => "case_officer",
+            Role::ApprovingOfficer => "approving_officer",
         }
     }
 }
@@ -62,7 +70,7 @@ impl fmt::Display for Role {
 
 /// A role name that is not one of [`Role::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role '{0}', expected one of admin, planner, inspector, credit_officer, supervisor, external_system, public, system")]
+#[error("unknown role '{0}', expected one of admin, planner, inspector, credit_officer, supervisor, external_system, public, system, case_officer, approving_officer")]
 pub struct RoleParseError(pub String);
 
 impl FromStr for Role {

@@ -17,3 +17,5 @@ pub use directory::{bars, InspectionItems, InspectorVersions, RulesVersions, Sub
 pub use reference_data::{ReferenceDataVersion, ReferenceDataVersions};
 pub use results::{due_results, public_results, DueResult, PublicResult, ResultViews};
 pub use tasks::TaskViews;
+mod cases;
+pub use cases::{case_ledger_sequences, case_rows, CaseRow, CaseViews};

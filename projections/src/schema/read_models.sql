@@ -161,3 +161,15 @@ CREATE TABLE IF NOT EXISTS credit_queries (
 );
 CREATE INDEX IF NOT EXISTS credit_queries_subject ON credit_queries (uscc, global_sequence);
 CREATE INDEX IF NOT EXISTS credit_queries_requester ON credit_queries (requester, global_sequence);
+-- Enforcement cases (issue 8): one row per case for `case list` and the deviations scan.
+CREATE TABLE IF NOT EXISTS enforcement_cases (
+    case_id         TEXT   NOT NULL PRIMARY KEY,
+    status          TEXT   NOT NULL,
+    officer         TEXT   NOT NULL,
+    subject         TEXT,
+    opened_at       TEXT   NOT NULL,
+    rule_version    TEXT   NOT NULL,
+    events          BIGINT NOT NULL,
+    deviations      BIGINT NOT NULL,
+    global_sequence BIGINT NOT NULL
+);

@@ -1,0 +1,320 @@
+//! Enforcement cases (行政处罚案件) and the supervisor's replay, as operations shared by
+//! the CLI and the HTTP API: each step loads the calendar in force and runs the
+//! `enforcement_case` aggregate; the replay and the deviations read the case's events,
+//! add `integrity_break` from the ledger verification, and the replay carries inclusion
+//! proofs of the case's events against a checkpoint signed now (docs/CASES.md).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use esrs::store::EventStore;
+use jianxin_domain::case::{
+    self, CaseCommand, CaseEvent, CaseRules, CaseState, CaseStep, Deviation, DeviationCode,
+    EnforcementCase, ReplayStep,
+};
+use jianxin_domain::event_log::{Actor, Issued, Recorded};
+use jianxin_domain::integrity::{InclusionProof, NoteSigner};
+use jianxin_projections::ledger::{aggregate_proofs, verify};
+use jianxin_projections::read_models::{case_ledger_sequences, case_rows, CaseRow};
+use jianxin_projections::{Clock, EventLog, Executed};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::ops::{current_calendar, meta, OpError};
+
+fn invalid(message: impl Into<String>, location: impl Into<String>) -> OpError {
+    OpError::Invalid {
+        message: message.into(),
+        location: Some(location.into()),
+    }
+}
+
+/// Parses a case id.
+pub fn case_id(text: &str) -> Result<Uuid, OpError> {
+    Uuid::parse_str(text.trim()).map_err(|e| {
+        invalid(
+            format!("{text:?} is not a case id: expected a UUID ({e})"),
+            "case",
+        )
+    })
+}
+
+/// Parses a case rule file (docs/CASES.md); `None`: the built-in rules.
+pub fn rules(text: Option<&str>) -> Result<CaseRules, OpError> {
+    match text {
+        None => Ok(CaseRules::default_rules()),
+        Some(t) => CaseRules::parse(t)
+            .map_err(|(at, what)| invalid(format!("case rules: {what}"), format!("rules: {at}"))),
+    }
+}
+
+/// Parses an RFC 3339 time or a date (start of that day, Beijing time) for `--at`.
+pub fn parse_at(text: &str) -> Result<DateTime<Utc>, OpError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|t| t.checked_sub_signed(chrono::TimeDelta::hours(8)))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            invalid(
+                format!("{text:?} is not a time: expected RFC 3339 (2025-03-10T10:00:00+08:00) or a date (2025-03-10)"),
+                "at",
+            )
+        })
+}
+
+/// What a step did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepDone {
+    /// The case.
+    pub id: Uuid,
+    /// Its status now.
+    pub status: &'static str,
+    /// Ledger positions appended.
+    pub global_sequences: Vec<u64>,
+}
+
+/// Takes `step` in case `id` (a new case when `None`: only for `Open`) as `actor`.
+pub async fn step(
+    log: &EventLog,
+    clock: &dyn Clock,
+    actor: &Actor,
+    id: Option<Uuid>,
+    step: CaseStep,
+) -> Result<StepDone, OpError> {
+    let id = match (id, &step) {
+        (None, CaseStep::Open { .. }) => Uuid::now_v7(),
+        (Some(id), CaseStep::Open { .. }) => id,
+        (Some(id), _) => {
+            load(log, id).await?;
+            id
+        }
+        (None, _) => return Err(invalid("the case id is missing", "case")),
+    };
+    let calendar = Arc::new(current_calendar(log).await?);
+    let issued = Issued {
+        meta: meta(clock, actor),
+        command: CaseCommand { step, calendar },
+    };
+    match log.execute::<EnforcementCase, _>(id, issued).await? {
+        Ok(Executed::Applied {
+            state,
+            global_sequences,
+        }) => Ok(StepDone {
+            id,
+            status: state.status.as_str(),
+            global_sequences,
+        }),
+        Ok(Executed::AlreadyApplied { global_sequences }) => Ok(StepDone {
+            id,
+            status: "unchanged",
+            global_sequences,
+        }),
+        Err(e) => Err(refusal(e)),
+    }
+}
+
+fn refusal(e: case::CaseError) -> OpError {
+    match e {
+        case::CaseError::WrongRole { .. } => OpError::Forbidden(e.to_string()),
+        case::CaseError::NotOpened => OpError::NotFound(e.to_string()),
+        case::CaseError::Invalid { ref field, .. } => invalid(e.to_string(), field.clone()),
+        other => OpError::Refused(other.to_string()),
+    }
+}
+
+/// The case's state now.
+pub async fn load(log: &EventLog, id: Uuid) -> Result<CaseState, OpError> {
+    log.load::<EnforcementCase>(id)
+        .await?
+        .ok_or_else(|| OpError::NotFound(format!("no enforcement case {id}")))
+}
+
+/// The case's events in log order.
+pub async fn events(log: &EventLog, id: Uuid) -> Result<Vec<Recorded<CaseEvent>>, OpError> {
+    let events: Vec<_> = log
+        .store::<EnforcementCase>()
+        .by_aggregate_id(id)
+        .await?
+        .into_iter()
+        .map(|e| e.payload)
+        .collect();
+    if events.is_empty() {
+        return Err(OpError::NotFound(format!("no enforcement case {id}")));
+    }
+    Ok(events)
+}
+
+/// The `integrity_break` of case `id`, if the ledger fails verification at or before
+/// the case's last event: a hash chain that breaks there cannot vouch for the case.
+async fn integrity(log: &EventLog, id: Uuid) -> Result<Option<Deviation>, OpError> {
+    let sequences = case_ledger_sequences(log.database(), id).await?;
+    let Some(last) = sequences.last().copied() else {
+        return Ok(None);
+    };
+    let Err(failure) = verify(log.database(), None).await? else {
+        return Ok(None);
+    };
+    if failure.global_sequence > last {
+        return Ok(None);
+    }
+    let own = sequences.iter().position(|s| *s == failure.global_sequence);
+    Ok(Some(Deviation {
+        code: DeviationCode::IntegrityBreak,
+        sequence: own.map_or(0, |i| i as u64 + 1),
+        step: if own.is_some() { "event" } else { "ledger" }.into(),
+        message: failure.to_string(),
+        evidence: json!({
+            "global_sequence": failure.global_sequence,
+            "what": failure.what,
+            "case_event": own.is_some(),
+        }),
+    }))
+}
+
+/// The deviations of one case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseDeviations {
+    /// The case.
+    pub id: Uuid,
+    /// Every deviation, in step order (`integrity_break` first when found).
+    pub deviations: Vec<Deviation>,
+}
+
+/// Every deviation of case `id`, with the ledger's verdict.
+pub async fn deviations(log: &EventLog, id: Uuid) -> Result<CaseDeviations, OpError> {
+    let events = events(log, id).await?;
+    let mut found: Vec<Deviation> = integrity(log, id).await?.into_iter().collect();
+    found.extend(case::deviations(&events));
+    Ok(CaseDeviations {
+        id,
+        deviations: found,
+    })
+}
+
+/// The deviations of every case that has any.
+pub async fn deviations_all(log: &EventLog) -> Result<Vec<CaseDeviations>, OpError> {
+    let broken = verify(log.database(), None).await?.err();
+    let mut out = vec![];
+    for row in case_rows(log.database()).await? {
+        let id = case_id(&row.id)?;
+        let events = events(log, id).await?;
+        let mut found = vec![];
+        if let Some(f) = &broken {
+            let sequences = case_ledger_sequences(log.database(), id).await?;
+            if sequences.last().is_some_and(|l| f.global_sequence <= *l) {
+                found = integrity(log, id).await?.into_iter().collect();
+            }
+        }
+        found.extend(case::deviations(&events));
+        if !found.is_empty() {
+            out.push(CaseDeviations {
+                id,
+                deviations: found,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One event's inclusion proof.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventProof {
+    /// The event's ledger position.
+    pub global_sequence: u64,
+    /// The ledger entry's canonical bytes, as stored (JSON text).
+    pub entry: String,
+    /// Its inclusion proof in the checkpoint's tree.
+    pub proof: InclusionProof,
+}
+
+/// The proofs a replay carries.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proofs {
+    /// The signed checkpoint note the proofs lead to.
+    pub checkpoint: String,
+    /// Its tree size.
+    pub tree_size: u64,
+    /// One proof per event of the case, in order.
+    pub events: Vec<EventProof>,
+}
+
+/// A case replayed for a supervisor.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReplay {
+    /// The case.
+    pub id: Uuid,
+    /// The moment (`null`: everything recorded).
+    pub at: Option<DateTime<Utc>>,
+    /// The state as of `at`.
+    pub status: &'static str,
+    /// The steps recorded up to `at`.
+    pub steps: Vec<ReplayStep>,
+    /// The state folded from those steps.
+    pub state: CaseState,
+    /// The deviations of those steps (and `integrity_break` of the whole case).
+    pub deviations: Vec<Deviation>,
+    /// Inclusion proofs of every event of the case.
+    pub proofs: Proofs,
+}
+
+/// Case `id` as of `at`, with its inclusion proofs under a checkpoint signed `now`.
+pub async fn replay(
+    log: &EventLog,
+    signer: &NoteSigner,
+    origin: &str,
+    now: DateTime<Utc>,
+    id: Uuid,
+    at: Option<DateTime<Utc>>,
+) -> Result<CaseReplay, OpError> {
+    use esrs::Aggregate;
+    let events = events(log, id).await?;
+    let replayed = case::replay(&events, at);
+    let shown = &events[..replayed.steps.len()];
+    let mut found: Vec<Deviation> = integrity(log, id).await?.into_iter().collect();
+    found.extend(case::deviations(shown));
+    let p = aggregate_proofs(
+        log.database(),
+        EnforcementCase::NAME,
+        id,
+        signer,
+        origin,
+        now,
+    )
+    .await?;
+    let proofs = Proofs {
+        checkpoint: p.checkpoint_note,
+        tree_size: p.tree_size,
+        events: p
+            .entries
+            .into_iter()
+            .zip(p.proofs)
+            .map(|((global_sequence, bytes), proof)| EventProof {
+                global_sequence,
+                entry: String::from_utf8_lossy(&bytes).into_owned(),
+                proof,
+            })
+            .collect(),
+    };
+    Ok(CaseReplay {
+        id,
+        at,
+        status: replayed.state.status.as_str(),
+        steps: replayed.steps,
+        state: replayed.state,
+        deviations: found,
+        proofs,
+    })
+}
+
+/// Every case.
+pub async fn list(log: &EventLog) -> Result<Vec<CaseRow>, OpError> {
+    Ok(case_rows(log.database()).await?)
+}
+
+mod demo;
+pub use demo::seed_demo;

@@ -1,0 +1,283 @@
+//! The supervisor's replay (执法全过程回溯): a case's steps in order with who, when, the
+//! evidence, the rule version and the deadline each had, the state as of any moment,
+//! and every deviation (偏离) a supervisor must see. Pure: the caller loads the events
+//! (and checks the ledger for `integrity_break`, which it adds itself).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::event_log::{Recorded, Role};
+
+use super::aggregate::{apply, CaseState};
+use super::events::{CaseEvent, Outcome};
+
+/// One replayed step (办案环节).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReplayStep {
+    /// Position in the case's log, from 1.
+    pub sequence: u64,
+    /// The stored event type.
+    pub step: &'static str,
+    /// Who took it.
+    pub actor: String,
+    /// In which role.
+    pub role: Role,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// Evidence hashes the step recorded.
+    pub evidence_hashes: Vec<String>,
+    /// The rule version the case runs under.
+    pub rule_version: String,
+    /// The deadline the step had, if it had one.
+    pub deadline: Option<NaiveDate>,
+    /// Whether it was met (`None`: no deadline).
+    pub deadline_met: Option<bool>,
+    /// The event's data as stored.
+    pub data: Value,
+}
+
+/// A case as of a moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replay {
+    /// The moment (`None`: everything recorded).
+    pub at: Option<DateTime<Utc>>,
+    /// The steps recorded up to `at`, in order.
+    pub steps: Vec<ReplayStep>,
+    /// The state folded from those steps.
+    pub state: CaseState,
+}
+
+/// The case as of `at`: the events recorded up to that moment (in log order; the first
+/// later one ends the prefix) and the state they fold to.
+pub fn replay(events: &[Recorded<CaseEvent>], at: Option<DateTime<Utc>>) -> Replay {
+    let mut state = CaseState::default();
+    let mut steps = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        if at.is_some_and(|at| e.recorded_at > at) {
+            break;
+        }
+        let rule_version = match (&e.event, &state.rules) {
+            (CaseEvent::CaseOpened { rules, .. }, _) | (_, Some(rules)) => rules.version.clone(),
+            _ => String::new(),
+        };
+        let (deadline, met) = deadline_of(&e.event);
+        let evidence_hashes = match &e.event {
+            CaseEvent::EvidenceCollected { sha256, .. } => vec![sha256.clone()],
+            _ => vec![],
+        };
+        let data = serde_json::to_value(&e.event)
+            .ok()
+            .and_then(|v| v.get("data").cloned())
+            .unwrap_or(Value::Null);
+        steps.push(ReplayStep {
+            sequence: i as u64 + 1,
+            step: e.event.name(),
+            actor: e.actor.user.clone(),
+            role: e.actor.role,
+            at: e.recorded_at,
+            evidence_hashes,
+            rule_version,
+            deadline,
+            deadline_met: met,
+            data,
+        });
+        state = apply(state, e);
+    }
+    Replay { at, steps, state }
+}
+
+fn deadline_of(event: &CaseEvent) -> (Option<NaiveDate>, Option<bool>) {
+    let (day, due) = match event {
+        CaseEvent::CaseFiled {
+            filed_on,
+            filing_deadline,
+            ..
+        } => (*filed_on, *filing_deadline),
+        CaseEvent::HearingRequested {
+            requested_on,
+            deadline,
+        } => (*requested_on, *deadline),
+        CaseEvent::CaseDecided {
+            decided_on,
+            decision_deadline,
+            ..
+        } => (*decided_on, *decision_deadline),
+        CaseEvent::DecisionServed {
+            served_on,
+            service_deadline,
+        } => (*served_on, *service_deadline),
+        _ => return (None, None),
+    };
+    (Some(due), Some(day <= due))
+}
+
+/// The kinds of deviation (偏离代码); stable names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviationCode {
+    /// An officer's step after its deadline (filing, decision, service).
+    DeadlineMissed,
+    /// A major decision without a legal review before it.
+    LegalReviewMissing,
+    /// Evidence collected with fewer than 2 officers present.
+    FewerThanTwoOfficers,
+    /// A penalty outside its tier's range (with the reason recorded).
+    PenaltyOutsideRange,
+    /// The decision approved by an officer who investigated (查审分离).
+    InvestigatorApprovedOwnCase,
+    /// A timely hearing request, and a penalty decided without the hearing.
+    HearingRequestIgnored,
+    /// A step after a later step of the lawful order, or a penalty without notice.
+    StepOutOfOrder,
+    /// The case's events fail ledger verification (added by the caller).
+    IntegrityBreak,
+}
+
+impl DeviationCode {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviationCode::DeadlineMissed => "deadline_missed",
+            DeviationCode::LegalReviewMissing => "legal_review_missing",
+            DeviationCode::FewerThanTwoOfficers => "fewer_than_two_officers",
+            DeviationCode::PenaltyOutsideRange => "penalty_outside_range",
+            DeviationCode::InvestigatorApprovedOwnCase => "investigator_approved_own_case",
+            DeviationCode::HearingRequestIgnored => "hearing_request_ignored",
+            DeviationCode::StepOutOfOrder => "step_out_of_order",
+            DeviationCode::IntegrityBreak => "integrity_break",
+        }
+    }
+}
+
+/// A deviation: what, at which step, and the evidence for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Deviation {
+    /// The code.
+    pub code: DeviationCode,
+    /// The step's sequence (0: the case as a whole).
+    pub sequence: u64,
+    /// The step's event type.
+    pub step: String,
+    /// What happened, for people.
+    pub message: String,
+    /// The facts that show it.
+    pub evidence: Value,
+}
+
+/// Every deviation of the replayed steps, in step order.
+pub fn deviations(events: &[Recorded<CaseEvent>]) -> Vec<Deviation> {
+    let mut out = Vec::new();
+    let mut state = CaseState::default();
+    let mut highest: Option<(u8, &'static str)> = None;
+    let mut hearing_pending = false;
+    for (i, e) in events.iter().enumerate() {
+        let seq = i as u64 + 1;
+        let step = e.event.name();
+        let mut push = |code, message: String, evidence: Value| {
+            out.push(Deviation {
+                code,
+                sequence: seq,
+                step: step.into(),
+                message,
+                evidence,
+            })
+        };
+        if let (Some(due), Some(false)) = deadline_of(&e.event) {
+            if !matches!(e.event, CaseEvent::HearingRequested { .. }) {
+                push(
+                    DeviationCode::DeadlineMissed,
+                    format!("{step} after its deadline {due}"),
+                    json!({ "deadline": due, "at": e.recorded_at }),
+                );
+            }
+        }
+        if let Some(rank) = e.event.rank() {
+            if let Some((top, after)) = highest.filter(|(top, _)| rank < *top) {
+                push(
+                    DeviationCode::StepOutOfOrder,
+                    format!("{step} recorded after {after}"),
+                    json!({ "after": after, "rank": rank, "highest_rank": top }),
+                );
+            }
+            if highest.is_none_or(|(top, _)| rank > top) {
+                highest = Some((rank, step));
+            }
+        }
+        match &e.event {
+            CaseEvent::EvidenceCollected {
+                sha256,
+                officers_present,
+                ..
+            } if officers_present.len() < 2 => push(
+                DeviationCode::FewerThanTwoOfficers,
+                format!(
+                    "evidence collected with {} officer(s) present; the law requires 2",
+                    officers_present.len()
+                ),
+                json!({ "sha256": sha256, "officers_present": officers_present }),
+            ),
+            CaseEvent::HearingRequested {
+                requested_on,
+                deadline,
+            } => hearing_pending |= requested_on <= deadline,
+            CaseEvent::HearingHeld { .. } => hearing_pending = false,
+            CaseEvent::CaseDecided { outcome, major, .. } => {
+                let penalty = matches!(outcome, Outcome::Penalty { .. });
+                if penalty && state.noticed_on.is_none() {
+                    push(
+                        DeviationCode::StepOutOfOrder,
+                        "a penalty decided without the notice of intended penalty (告知)".into(),
+                        json!({ "notice": null }),
+                    );
+                }
+                if *major && !state.legally_reviewed {
+                    push(
+                        DeviationCode::LegalReviewMissing,
+                        "a major decision without a legal review (法制审核) before it".into(),
+                        json!({ "outcome": outcome, "major": true }),
+                    );
+                }
+                if let Outcome::Penalty {
+                    amount_yuan,
+                    range,
+                    reason,
+                    ..
+                } = outcome
+                {
+                    if !range.contains(*amount_yuan) {
+                        push(
+                            DeviationCode::PenaltyOutsideRange,
+                            format!(
+                                "{amount_yuan} yuan outside the range {}–{}",
+                                range.min_yuan, range.max_yuan
+                            ),
+                            json!({ "amount_yuan": amount_yuan, "range": range, "reason": reason }),
+                        );
+                    }
+                }
+                if state.investigators.contains(&e.actor.user) {
+                    push(
+                        DeviationCode::InvestigatorApprovedOwnCase,
+                        format!(
+                            "{} approved the decision and investigated the case (查审分离)",
+                            e.actor.user
+                        ),
+                        json!({ "approver": e.actor.user, "investigators": state.investigators }),
+                    );
+                }
+                if penalty && hearing_pending {
+                    push(
+                        DeviationCode::HearingRequestIgnored,
+                        "a penalty decided after a timely hearing request, without the hearing"
+                            .into(),
+                        json!({ "hearing_requested": true, "hearing_held": false }),
+                    );
+                }
+            }
+            _ => {}
+        }
+        state = apply(state, e);
+    }
+    out
+}

@@ -1,0 +1,316 @@
+//! Enforcement cases and the supervisor's replay (issue 8, docs/CASES.md), end to end on
+//! both backends through the real binary: a clean case runs from clue to closing with no
+//! deviation and a replay carrying inclusion proofs; each deviation code is produced by
+//! the steps that cause it (a late filing, a major decision without review, evidence by
+//! one officer, a fine outside its range with a reason, an investigator approving, an
+//! ignored hearing request, evidence after the notice) and `integrity_break` by changing
+//! a stored event row; bad input is refused with nothing written.
+
+use serde_json::Value;
+
+use crate::binary::Deployment;
+use crate::cli_on_both;
+
+const OFFICER: &str = "ZF-001";
+const PARTNER: &str = "ZF-002";
+const BOSS: &str = "SP-001";
+const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+/// Runs `jianxin --format json` as `who` at 10:00 Beijing on `day`, expecting success.
+fn step(d: &Deployment, who: &str, day: &str, args: &[&str]) -> Value {
+    let now = format!("{day}T02:00:00Z");
+    let mut all = vec!["--format", "json", "--actor", who, "--now", &now, "case"];
+    all.extend_from_slice(args);
+    let r = d.run(&all);
+    assert_eq!(r.code, 0, "{all:?}: {} {}", r.stdout, r.stderr);
+    serde_json::from_str(&r.stdout).expect("json")
+}
+
+/// A clue received and registered on 2025-03-03; its id.
+fn open(d: &Deployment) -> String {
+    let v = step(
+        d,
+        OFFICER,
+        "2025-03-03",
+        &[
+            "open",
+            "--clue",
+            "群众举报：销售过期食品",
+            "--received",
+            "2025-03-03",
+        ],
+    );
+    v["id"].as_str().expect("id").to_owned()
+}
+
+/// Filed 03-05, evidence by two officers 03-06, notice 03-10.
+fn noticed(d: &Deployment) -> String {
+    let id = open(d);
+    step(d, OFFICER, "2025-03-05", &["file", &id]);
+    step(
+        d,
+        OFFICER,
+        "2025-03-06",
+        &[
+            "evidence",
+            &id,
+            "--name",
+            "现场照片.jpg",
+            "--sha256",
+            HASH,
+            "--officer",
+            PARTNER,
+        ],
+    );
+    step(d, OFFICER, "2025-03-10", &["notice", &id]);
+    id
+}
+
+fn decide(d: &Deployment, who: &str, id: &str, extra: &[&str]) {
+    let mut args = vec!["decide", id, "--violation", "SP-001"];
+    args.extend_from_slice(extra);
+    step(d, who, "2025-03-20", &args);
+}
+
+fn codes(d: &Deployment, id: &str) -> Vec<String> {
+    let v = step(d, BOSS, "2025-04-01", &["deviations", id]);
+    v[0]["deviations"]
+        .as_array()
+        .expect("deviations")
+        .iter()
+        .map(|x| x["code"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn keygen(d: &Deployment) {
+    let r = d.run(&["keygen"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+cli_on_both!(
+    a_clean_case_has_no_deviation_and_replays_with_proofs,
+    |d: Deployment| async move {
+        keygen(&d);
+        let id = noticed(&d);
+        decide(&d, BOSS, &id, &["--tier", "ordinary", "--amount", "10000"]);
+        step(&d, OFFICER, "2025-03-21", &["serve", &id]);
+        step(
+            &d,
+            OFFICER,
+            "2025-03-25",
+            &["execute", &id, "--note", "罚款已缴纳"],
+        );
+        step(&d, OFFICER, "2025-03-26", &["close", &id]);
+        assert_eq!(codes(&d, &id), Vec::<String>::new());
+        let list = step(&d, BOSS, "2025-04-01", &["list"]);
+        assert_eq!(list[0]["id"], id.as_str());
+        assert_eq!(list[0]["status"], "closed");
+        let r = step(&d, BOSS, "2025-04-01", &["replay", &id]);
+        let steps = r["steps"].as_array().expect("steps");
+        assert_eq!(steps.len(), 8);
+        assert_eq!(steps[1]["step"], "CaseFiled");
+        assert_eq!(steps[1]["deadline"], "2025-03-24");
+        assert_eq!(steps[1]["deadline_met"], true);
+        assert_eq!(steps[2]["evidence_hashes"][0], HASH);
+        assert_eq!(steps[2]["rule_version"], "cn-default-2026");
+        assert_eq!(r["proofs"]["events"].as_array().map(|a| a.len()), Some(8));
+        assert!(r["proofs"]["checkpoint"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty()));
+        // as of the notice's day the case was noticed, with four steps
+        let r = step(
+            &d,
+            BOSS,
+            "2025-04-01",
+            &["replay", &id, "--at", "2025-03-10T12:00:00+08:00"],
+        );
+        assert_eq!(r["status"], "noticed");
+        assert_eq!(r["steps"].as_array().map(|a| a.len()), Some(4));
+        d.finish().await;
+    }
+);
+
+cli_on_both!(
+    deadline_missed_for_a_late_filing,
+    |d: Deployment| async move {
+        let id = open(&d);
+        step(&d, OFFICER, "2025-03-25", &["file", &id]);
+        assert_eq!(codes(&d, &id), vec!["deadline_missed"]);
+        d.finish().await;
+    }
+);
+
+cli_on_both!(
+    legal_review_missing_for_a_major_decision,
+    |d: Deployment| async move {
+        let id = noticed(&d);
+        decide(&d, BOSS, &id, &["--tier", "serious", "--amount", "60000"]);
+        assert_eq!(codes(&d, &id), vec!["legal_review_missing"]);
+        d.finish().await;
+    }
+);
+
+cli_on_both!(
+    fewer_than_two_officers_for_lone_evidence,
+    |d: Deployment| async move {
+        let id = open(&d);
+        step(&d, OFFICER, "2025-03-05", &["file", &id]);
+        step(
+            &d,
+            OFFICER,
+            "2025-03-06",
+            &["evidence", &id, "--name", "询问笔录.pdf", "--sha256", HASH],
+        );
+        assert_eq!(codes(&d, &id), vec!["fewer_than_two_officers"]);
+        d.finish().await;
+    }
+);
+
+cli_on_both!(
+    penalty_outside_range_with_its_reason,
+    |d: Deployment| async move {
+        let id = noticed(&d);
+        // without a reason: refused, nothing written
+        let r = d.run(&[
+            "--format",
+            "json",
+            "--actor",
+            BOSS,
+            "--now",
+            "2025-03-20T02:00:00Z",
+            "case",
+            "decide",
+            &id,
+            "--violation",
+            "SP-001",
+            "--tier",
+            "ordinary",
+            "--amount",
+            "3000",
+        ]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let e: Value = serde_json::from_str(r.stderr.trim()).expect("json error");
+        assert_eq!(e["location"], "reason");
+        decide(
+            &d,
+            BOSS,
+            &id,
+            &[
+                "--tier",
+                "ordinary",
+                "--amount",
+                "3000",
+                "--reason",
+                "主动消除危害后果",
+            ],
+        );
+        let v = step(&d, BOSS, "2025-04-01", &["deviations", &id]);
+        assert_eq!(v[0]["deviations"][0]["code"], "penalty_outside_range");
+        assert_eq!(
+            v[0]["deviations"][0]["evidence"]["reason"],
+            "主动消除危害后果"
+        );
+        d.finish().await;
+    }
+);
+
+cli_on_both!(investigator_approved_own_case, |d: Deployment| async move {
+    let id = noticed(&d);
+    decide(
+        &d,
+        PARTNER,
+        &id,
+        &["--tier", "ordinary", "--amount", "10000"],
+    );
+    assert_eq!(codes(&d, &id), vec!["investigator_approved_own_case"]);
+    d.finish().await;
+});
+
+cli_on_both!(hearing_request_ignored, |d: Deployment| async move {
+    let id = noticed(&d);
+    step(&d, OFFICER, "2025-03-12", &["hearing-request", &id]);
+    decide(&d, BOSS, &id, &["--tier", "ordinary", "--amount", "10000"]);
+    assert_eq!(codes(&d, &id), vec!["hearing_request_ignored"]);
+    d.finish().await;
+});
+
+cli_on_both!(
+    step_out_of_order_for_evidence_after_notice,
+    |d: Deployment| async move {
+        let id = noticed(&d);
+        step(
+            &d,
+            OFFICER,
+            "2025-03-11",
+            &[
+                "evidence",
+                &id,
+                "--name",
+                "补充照片.jpg",
+                "--sha256",
+                HASH,
+                "--officer",
+                PARTNER,
+            ],
+        );
+        assert_eq!(codes(&d, &id), vec!["step_out_of_order"]);
+        d.finish().await;
+    }
+);
+
+cli_on_both!(
+    integrity_break_when_an_event_row_is_changed,
+    |d: Deployment| async move {
+        let id = noticed(&d);
+        decide(&d, BOSS, &id, &["--tier", "ordinary", "--amount", "10000"]);
+        assert_eq!(codes(&d, &id), Vec::<String>::new());
+        // the append-only triggers are dropped first, as an attacker with the owner's rights would
+        let sql = if d.is_pg() {
+            "DROP TRIGGER enforcement_case_events_append_only ON enforcement_case_events; \
+         UPDATE enforcement_case_events SET payload = jsonb_set(payload, \
+         '{data,outcome,amount_yuan}', '100') WHERE payload->'data' ? 'outcome'"
+        } else {
+            "DROP TRIGGER enforcement_case_events_no_update; \
+         UPDATE enforcement_case_events SET payload = replace(payload, \
+         '\"amount_yuan\":10000', '\"amount_yuan\":100') \
+         WHERE payload LIKE '%\"amount_yuan\":10000%'"
+        };
+        d.sql(sql).await;
+        let c = codes(&d, &id);
+        // the changed row also reads as a fine of 100 yuan, below its range: the ledger's
+        // verdict comes first so the supervisor knows not to trust what follows
+        assert_eq!(
+            c.first().map(String::as_str),
+            Some("integrity_break"),
+            "{c:?}"
+        );
+        let all = step(&d, BOSS, "2025-04-01", &["deviations", "--all"]);
+        assert_eq!(all[0]["deviations"][0]["code"], "integrity_break");
+        assert_eq!(all[0]["deviations"][0]["evidence"]["case_event"], true);
+        d.finish().await;
+    }
+);
+
+cli_on_both!(
+    bad_input_is_refused_and_nothing_written,
+    |d: Deployment| async move {
+        let id = open(&d);
+        step(&d, OFFICER, "2025-03-05", &["file", &id]);
+        let r = d.run(&["--format", "json", "case", "file", "not-a-uuid"]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let r = d.run(&[
+            "--format", "json", "--actor", OFFICER, "case", "evidence", &id, "--name", "x",
+            "--sha256", "XYZ",
+        ]);
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let e: Value = serde_json::from_str(r.stderr.trim()).expect("json error");
+        assert!(
+            e["message"].as_str().is_some_and(|m| m.contains("SHA-256")),
+            "{e}"
+        );
+        let list = step(&d, BOSS, "2025-04-01", &["list"]);
+        assert_eq!(list[0]["status"], "filed");
+        assert_eq!(list[0]["events"], 2);
+        d.finish().await;
+    }
+);
