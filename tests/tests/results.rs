@@ -773,7 +773,8 @@ async fn r6_results_over_http_and_the_public_feed(app: &TestApp) {
 on_both!(r6_results_over_http_and_the_public_feed);
 
 /// The subject's inspection history (the next draw's exclusions and conflicts) takes the
-/// visit as recorded: its date, not the date the draw planned.
+/// visit as recorded: its date, not the date the draw planned; a transfer to case
+/// handling opens an enforcement case (a clue) referencing the result.
 async fn r6_the_inspection_history_follows_results(app: &TestApp) {
     use jianxin_projections::read_models::task_queries::inspection_history;
     demo::seed(&app.state).await.expect("demo seed");
@@ -795,10 +796,33 @@ async fn r6_the_inspection_history_follows_results(app: &TestApp) {
         .expect("history");
     assert_eq!(visit(&before).as_deref(), Some("2023-09-15"));
     let findings = vec![finding("SJ-002", SCJG, "复查")];
-    let file = result_file(SINGLE, &uscc, content(&members, "2023-09-22", findings));
+    // a violation found, transferred to case handling (移送办案机构)
+    let mut result = content(&members, "2023-09-22", findings);
+    result["category"] = json!("pending_follow_up");
+    result["pending"] = json!(["other_violation"]);
+    result["follow_up"] = json!("transfer_to_case");
+    let file = result_file(SINGLE, &uscc, result);
     let token = token_for(app, members[0], Role::Inspector).await;
     let res = post(app, &format!("/v1/tasks/{SINGLE}/results"), &file, &token).await;
     assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+    let flowed = res.json()["flowed"].clone();
+    let kinds: Vec<&str> = flowed
+        .as_array()
+        .expect("flowed")
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(kinds, ["enforcement_case", "credit_record"], "{flowed}");
+    let case = flowed[0]["entry_id"].as_str().expect("case id").to_string();
+    let supervisor = app.token(Role::Supervisor).await;
+    let cases = app.get("/v1/cases", Some(&supervisor)).await;
+    assert_eq!(cases.status.as_u16(), 200, "{}", cases.text());
+    let listed = cases.json();
+    let row = listed
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["id"] == case.as_str()).cloned());
+    let row = row.unwrap_or_else(|| panic!("case {case} not listed: {listed}"));
+    assert_eq!(row["status"], "clue", "{row}");
     let after = inspection_history(app.state.log.database())
         .await
         .expect("history");

@@ -310,7 +310,10 @@ fn handle(state: &CaseState, issued: Issued<CaseCommand>) -> Result<Vec<CaseEven
     let meta = &issued.meta;
     let CaseCommand { step, calendar } = issued.command;
     let needed = step.role();
-    if meta.actor.role != needed {
+    // a clue may also be registered by the system, from an inspection result whose
+    // follow-up is a transfer to case handling (issue 6)
+    let system_clue = matches!(step, CaseStep::Open { .. }) && meta.actor.role == Role::System;
+    if meta.actor.role != needed && !system_clue {
         return Err(CaseError::WrongRole {
             role: meta.actor.role,
             step: step.name(),
