@@ -56,7 +56,7 @@ pub struct DemoSeed {
 }
 
 /// The demo users, one per role that can log in.
-pub const DEMO_USERS: [(Role, &str, &[&str]); 6] = [
+pub const DEMO_USERS: [(Role, &str, &[&str]); 8] = [
     (Role::Admin, "demo-admin", &[]),
     (Role::Planner, "demo-planner", &[]),
     // a real inspector of the demo directory, so the demo shows assignments
@@ -68,6 +68,9 @@ pub const DEMO_USERS: [(Role, &str, &[&str]); 6] = [
         "demo-procurement-system",
         &["government_procurement"],
     ),
+    // the officer and the approver of the demo cases (api/src/cases/demo.rs)
+    (Role::CaseOfficer, crate::cases::DEMO_OFFICER, &[]),
+    (Role::ApprovingOfficer, crate::cases::DEMO_APPROVER, &[]),
 ];
 
 /// Seed the demo: reference data (recorded once; unchanged content appends nothing) and

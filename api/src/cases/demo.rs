@@ -12,9 +12,13 @@ use jianxin_projections::FixedClock;
 use crate::ops::OpError;
 use crate::state::AppState;
 
-const OFFICER: &str = "ZF-D01";
+/// The case officer of the demo cases.
+pub const DEMO_OFFICER: &str = "ZF-D01";
+const OFFICER: &str = DEMO_OFFICER;
 const PARTNER: &str = "ZF-D02";
-const APPROVER: &str = "SP-D01";
+/// The approving officer of the demo cases.
+pub const DEMO_APPROVER: &str = "SP-D01";
+const APPROVER: &str = DEMO_APPROVER;
 const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 fn demo_error(what: &str) -> OpError {

@@ -317,4 +317,4 @@ pub async fn list(log: &EventLog) -> Result<Vec<CaseRow>, OpError> {
 }
 
 mod demo;
-pub use demo::seed_demo;
+pub use demo::{seed_demo, DEMO_APPROVER, DEMO_OFFICER};
