@@ -14,7 +14,7 @@
 //! - `long-N.db`: one case of N events — clue, filing, N − 9 pieces of evidence (the one
 //!   step the law lets repeat), notice, statement, legal review, decision, service,
 //!   execution, closing — one minute apart from 2025-03-03 10:00 Beijing;
-//! - `many-M.db`: M cases of 8 events each (clue to closing, one piece of evidence).
+//! - `many-M.db`: M cases of 10 events each (clue to closing, one piece of evidence).
 //!
 //! Then, R times each, baseline first:
 //!
@@ -296,7 +296,7 @@ async fn main() -> anyhow::Result<()> {
         .await?;
         let served = time(r, || async { Ok(cases::deviations_all(&log).await?.len()) }).await?;
         println!(
-            "deviations scan over {} cases of 8 events, {r} repetitions each, baseline first",
+            "deviations scan over {} cases of 10 events, {r} repetitions each, baseline first",
             ids.len()
         );
         header();
