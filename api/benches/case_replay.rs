@@ -1,0 +1,309 @@
+//! The supervisor's replay of a long enforcement case and the deviations scan over many
+//! cases (issue 8), against the baseline of reading the same events from the store,
+//! measured in the same run.
+//!
+//! ```text
+//! cargo bench -p jianxin-api --bench case_replay -- [--events N] [--cases M] [--reps R]
+//! ```
+//!
+//! Two SQLite files are generated through the product's batch writer
+//! (`EventLog::batch`: the case aggregate's commands, the ledger entries and the read
+//! models, all as in production, committed in chunks) and cached under
+//! `target/bench-cases/`:
+//!
+//! - `long-N.db`: one case of N events — clue, filing, N − 9 pieces of evidence (the one
+//!   step the law lets repeat), notice, statement, legal review, decision, service,
+//!   execution, closing — one minute apart from 2025-03-03 10:00 Beijing;
+//! - `many-M.db`: M cases of 10 events each (clue to closing, one piece of evidence).
+//!
+//! Then, R times each, baseline first:
+//!
+//! 1. read: `EventStore::by_aggregate_id` of the long case (via `log.store()`);
+//! 2. replay at the last event: the same read plus `case::replay(events, Some(last))`;
+//! 3. replay at the middle event's time;
+//! 4. the replay op as served (`cases::replay`: plus the deviations, the ledger's
+//!    verification and the inclusion proofs under a freshly signed checkpoint);
+//! 5. read of every case of `many-M.db` (ids from the read model), one by one;
+//! 6. the same reads plus `case::deviations` of each;
+//! 7. the scan op as served (`cases::deviations_all`: plus the ledger verification).
+//!
+//! It prints mean, min and max per run and each run's mean over its baseline's.
+//! Results and their reading: docs/PERFORMANCE.md.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use esrs::store::EventStore;
+use jianxin_api::cases;
+use jianxin_api::ops::current_calendar;
+use jianxin_domain::case::{CaseCommand, CaseRules, CaseStep, EnforcementCase, Tier};
+use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
+use jianxin_domain::integrity::NoteSigner;
+use jianxin_projections::{Clock, DbLocation, EventLog, SystemClock};
+use uuid::Uuid;
+
+struct Args {
+    events: u64,
+    cases: u64,
+    reps: u64,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        events: 10_000,
+        cases: 100_000,
+        reps: 5,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().and_then(|v| v.parse().ok());
+        match flag.as_str() {
+            "--events" => a.events = value().unwrap_or(a.events),
+            "--cases" => a.cases = value().unwrap_or(a.cases),
+            "--reps" => a.reps = value().unwrap_or(a.reps).max(1),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    a
+}
+
+const OFFICER: &str = "ZF-B01";
+const PARTNER: &str = "ZF-B02";
+const APPROVER: &str = "SP-B01";
+const HASH: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 3, 2, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// The steps of a case with `evidence` pieces of evidence, clue to closing.
+fn script(evidence: u64) -> Vec<CaseStep> {
+    let mut steps = vec![
+        CaseStep::Open {
+            clue: "bench: 销售过期食品".into(),
+            subject: Some("91330102MA0000031F".into()),
+            clue_received: NaiveDate::from_ymd_opt(2025, 3, 3).unwrap_or_default(),
+            rules: CaseRules::default_rules(),
+        },
+        CaseStep::File,
+    ];
+    for k in 0..evidence {
+        steps.push(CaseStep::CollectEvidence {
+            name: format!("现场检查照片-{k}.jpg"),
+            sha256: HASH.into(),
+            officers_present: [PARTNER.to_string()].into_iter().collect(),
+        });
+    }
+    steps.extend([
+        CaseStep::GiveNotice,
+        CaseStep::RecordStatement {
+            summary: "当事人无异议".into(),
+        },
+        CaseStep::ReviewLegally {
+            opinion: "事实清楚".into(),
+        },
+        CaseStep::Decide {
+            violation: "SP-001".into(),
+            tier: Tier::Ordinary,
+            amount_yuan: Some(10_000),
+            reason: None,
+        },
+        CaseStep::Serve,
+        CaseStep::Execute {
+            note: "罚款已缴纳".into(),
+        },
+        CaseStep::Close,
+    ]);
+    steps
+}
+
+/// Writes `cases` cases of `script(evidence)` into a new file `db`, `chunk` commands a
+/// batch.
+async fn seed(db: &Path, cases: u64, evidence: u64, chunk: usize) -> anyhow::Result<()> {
+    for ext in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{ext}", db.display()));
+    }
+    let log = EventLog::open(&DbLocation::Sqlite(db.to_path_buf())).await?;
+    let calendar = Arc::new(current_calendar(&log).await?);
+    let began = Instant::now();
+    let mut commands: Vec<(Uuid, DateTime<Utc>, CaseStep)> = vec![];
+    let mut written = 0u64;
+    for c in 0..cases {
+        let id = Uuid::now_v7();
+        for (i, step) in script(evidence).into_iter().enumerate() {
+            commands.push((id, start() + Duration::minutes(i as i64), step));
+        }
+        if commands.len() >= chunk || c + 1 == cases {
+            let todo = std::mem::take(&mut commands);
+            for part in todo.chunks(chunk) {
+                let mut batch = log.batch::<EnforcementCase>().await?;
+                for (id, at, step) in part {
+                    let who = match step.role() {
+                        Role::ApprovingOfficer => APPROVER,
+                        _ => OFFICER,
+                    };
+                    let actor = Actor::new(who, step.role());
+                    let meta = CommandMeta::new(Uuid::new_v4(), actor, *at);
+                    let command = CaseCommand {
+                        step: step.clone(),
+                        calendar: Arc::clone(&calendar),
+                    };
+                    batch
+                        .apply(*id, Issued { meta, command })
+                        .await?
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                }
+                written += batch.commit().await?;
+                eprintln!(
+                    "{}: {written} events in {:.0} s",
+                    db.display(),
+                    began.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+    log.database().close().await;
+    // complete only once marked: an interrupted seeding starts over
+    std::fs::write(db.with_extension("done"), b"")?;
+    Ok(())
+}
+
+async fn open(dir: &Path, name: &str, cases: u64, evidence: u64) -> anyhow::Result<EventLog> {
+    let db = dir.join(name);
+    if !db.with_extension("done").exists() {
+        let chunk = if cases == 1 { 500 } else { 20_000 };
+        seed(&db, cases, evidence, chunk).await?;
+    }
+    Ok(EventLog::open(&DbLocation::Sqlite(db)).await?)
+}
+
+/// Mean, min, max in milliseconds of `reps` runs of `f`.
+async fn time<F, Fut>(reps: u64, mut f: F) -> anyhow::Result<(f64, f64, f64)>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<usize>>,
+{
+    let mut all = vec![];
+    for _ in 0..reps {
+        let t = Instant::now();
+        std::hint::black_box(f().await?);
+        all.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let mean = all.iter().sum::<f64>() / all.len() as f64;
+    let min = all.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = all.iter().copied().fold(0.0, f64::max);
+    Ok((mean, min, max))
+}
+
+fn row(name: &str, m: (f64, f64, f64), base: f64) {
+    println!(
+        "{name:<40} {:>10.2} {:>10.2} {:>10.2} {:>7.2}×",
+        m.0,
+        m.1,
+        m.2,
+        m.0 / base
+    );
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let a = args();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-cases");
+    std::fs::create_dir_all(&dir)?;
+    let header = || {
+        println!(
+            "{:<40} {:>10} {:>10} {:>10} {:>8}",
+            "run", "mean ms", "min ms", "max ms", "/ read"
+        );
+    };
+
+    // the long case
+    let evidence = a.events.saturating_sub(9);
+    let log = open(&dir, &format!("long-{}.db", a.events), 1, evidence).await?;
+    let rows = cases::list(&log).await?;
+    let id = cases::case_id(&rows.first().map(|r| r.id.clone()).unwrap_or_default())?;
+    let events = cases::events(&log, id).await?;
+    let last = events.last().map(|e| e.recorded_at);
+    let middle = events.get(events.len() / 2).map(|e| e.recorded_at);
+    let signer = NoteSigner::generate("bench.jianxin.local", |s| s.copy_from_slice(&[7u8; 32]))?;
+    let store = log.store::<EnforcementCase>();
+    let r = a.reps;
+    let read = time(r, || async { Ok(store.by_aggregate_id(id).await?.len()) }).await?;
+    let at_last = time(r, || async {
+        let events = cases::events(&log, id).await?;
+        Ok(jianxin_domain::case::replay(&events, last).steps.len())
+    })
+    .await?;
+    let at_middle = time(r, || async {
+        let events = cases::events(&log, id).await?;
+        Ok(jianxin_domain::case::replay(&events, middle).steps.len())
+    })
+    .await?;
+    let served = time(r, || async {
+        let out = cases::replay(
+            &log,
+            &signer,
+            "bench.jianxin.local",
+            SystemClock.now(),
+            id,
+            last,
+        )
+        .await?;
+        Ok(out.steps.len())
+    })
+    .await?;
+    println!(
+        "replay of one case of {} events, {r} repetitions each, baseline first",
+        events.len()
+    );
+    header();
+    row("read (by_aggregate_id)", read, read.0);
+    row("read + replay at the last event", at_last, read.0);
+    row("read + replay at the middle event", at_middle, read.0);
+    row("replay op (+ deviations, verify, proofs)", served, read.0);
+    log.database().close().await;
+
+    // many cases
+    if a.cases > 0 {
+        let log = open(&dir, &format!("many-{}.db", a.cases), a.cases, 1).await?;
+        let ids: Vec<Uuid> = cases::list(&log)
+            .await?
+            .iter()
+            .map(|r| cases::case_id(&r.id))
+            .collect::<Result<_, _>>()?;
+        let store = log.store::<EnforcementCase>();
+        let ids = &ids;
+        let read = time(r, || async {
+            let mut n = 0;
+            for id in ids {
+                n += store.by_aggregate_id(*id).await?.len();
+            }
+            Ok(n)
+        })
+        .await?;
+        let scan = time(r, || async {
+            let mut n = 0;
+            for id in ids {
+                let events = cases::events(&log, *id).await?;
+                n += jianxin_domain::case::deviations(&events).len();
+            }
+            Ok(n)
+        })
+        .await?;
+        let served = time(r, || async { Ok(cases::deviations_all(&log).await?.len()) }).await?;
+        println!(
+            "deviations scan over {} cases of 10 events, {r} repetitions each, baseline first",
+            ids.len()
+        );
+        header();
+        row("read every case (by_aggregate_id)", read, read.0);
+        row("read + deviations of every case", scan, read.0);
+        row("deviations_all op (+ list, verify)", served, read.0);
+        log.database().close().await;
+    }
+    Ok(())
+}
