@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Duration, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use jianxin_domain::directory::{
     DepartmentCode, IndustryCode, InspectorId, ItemCode, ItemRecord, Rules, SubjectKind, Tag,
 };
@@ -376,9 +376,7 @@ pub async fn create(
 
 /// The Beijing (UTC+8) calendar date of `at`: the directory date of a freeze.
 pub fn beijing_date(at: DateTime<Utc>) -> NaiveDate {
-    at.checked_add_signed(TimeDelta::hours(8))
-        .unwrap_or(at)
-        .date_naive()
+    jianxin_domain::calendar::china_date(at)
 }
 
 /// What the freeze published.

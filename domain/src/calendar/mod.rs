@@ -16,7 +16,16 @@ pub use working::{CalendarEntry, DayKind, WorkingCalendar};
 /// The loading error is shared with the other reference data tables.
 pub use crate::identifiers::ReferenceFileError;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+/// The calendar date of an instant in China Standard Time (UTC+8, no daylight saving):
+/// the date an officer saw on the wall, and the date every deadline, list period and
+/// "as of" question is counted in.
+pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
+    at.checked_add_signed(TimeDelta::hours(8))
+        .unwrap_or(at)
+        .date_naive()
+}
 
 /// Why a calendar question has no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::calendar::WorkingCalendar;
@@ -251,9 +251,7 @@ fn invalid(field: &str, what: impl Into<String>) -> CaseError {
 
 /// The Beijing date of `at`: case deadlines are days in China.
 pub fn beijing_date(at: DateTime<Utc>) -> NaiveDate {
-    at.checked_add_signed(TimeDelta::hours(8))
-        .unwrap_or(at)
-        .date_naive()
+    crate::calendar::china_date(at)
 }
 
 fn non_empty(field: &str, text: &str) -> Result<(), CaseError> {

@@ -10,7 +10,7 @@
 //! correction — an annulment, a late-recorded removal — changes the answer for a
 //! `known_at` after it and never for one before it.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -29,12 +29,7 @@ pub struct Fact {
     pub event: CreditEvent,
 }
 
-/// The calendar date in China Standard Time (UTC+8) of an instant.
-pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
-    at.checked_add_signed(TimeDelta::hours(8))
-        .unwrap_or(at)
-        .date_naive()
-}
+pub use crate::calendar::china_date;
 
 /// How an entry ended before its expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -6,7 +6,7 @@
 //! lookup table, and two importers racing on the same row collide on the same stream
 //! (the store's `(stream, sequence)` uniqueness turns that into a conflict, not a twin).
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -63,12 +63,9 @@ pub fn item_aggregate_id(code: &ItemCode) -> Uuid {
 /// otherwise the calendar date of `recorded_at` in China Standard Time (UTC+8), the
 /// date the officer who recorded it saw on the wall.
 pub fn effective_date<E>(recorded: &Recorded<E>) -> NaiveDate {
-    recorded.effective_at.unwrap_or_else(|| {
-        let at = recorded.recorded_at;
-        at.checked_add_signed(TimeDelta::hours(8))
-            .unwrap_or(at)
-            .date_naive()
-    })
+    recorded
+        .effective_at
+        .unwrap_or_else(|| crate::calendar::china_date(recorded.recorded_at))
 }
 
 #[cfg(test)]
