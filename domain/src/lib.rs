@@ -18,4 +18,5 @@ pub mod identifiers;
 pub mod integrity;
 pub mod reference_data;
 pub mod result;
+pub mod schedule;
 pub mod task;

@@ -27,6 +27,15 @@ pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
         .date_naive()
 }
 
+/// The first instant of `day` in China Standard Time (00:00 +08:00): the instant a rule
+/// dated `day` falls due, e.g. a listing period whose first day off is `day`.
+pub fn start_of_china_day(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(chrono::NaiveTime::MIN).and_utc();
+    midnight
+        .checked_sub_signed(TimeDelta::hours(8))
+        .unwrap_or(midnight)
+}
+
 /// Why a calendar question has no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::calendar::WorkingCalendar;
 use crate::event_log::{Issued, Recorded, Role};
 
-use super::events::{CaseEvent, Outcome, Stage};
+use super::events::{CaseEvent, DeadlineKind, Outcome, Stage};
 use super::rules::{CaseRules, Tier};
 
 /// One step of a case, as issued (办案步骤).
@@ -86,6 +86,14 @@ pub enum CaseStep {
     Withdraw {
         /// Why.
         reason: String,
+    },
+    /// Flag a deadline that ended with its step not taken (期限届满); by the system
+    /// (the scheduler).
+    FlagDeadline {
+        /// Which deadline.
+        deadline: DeadlineKind,
+        /// The scheduled instant it fell due.
+        due_at: DateTime<Utc>,
     },
 }
 
@@ -189,6 +197,29 @@ pub struct CaseState {
     pub served_on: Option<NaiveDate>,
     /// How many events.
     pub events: u64,
+    /// Deadlines flagged as ended with their step not taken, with their last day.
+    pub deadlines_reached: BTreeSet<(DeadlineKind, NaiveDate)>,
+}
+
+impl CaseState {
+    /// The last day of deadline `kind` if it is still open: its step not yet taken,
+    /// the case neither closed nor withdrawn, and not flagged for that day already.
+    pub fn open_deadline(&self, kind: DeadlineKind) -> Option<NaiveDate> {
+        if matches!(self.status, CaseStatus::Closed | CaseStatus::Withdrawn) {
+            return None;
+        }
+        let decided = self.outcome.is_some();
+        let due = match kind {
+            DeadlineKind::Filing if self.filed_on.is_none() => self.filing_deadline,
+            DeadlineKind::HearingRequest if !self.hearing_requested && !decided => {
+                self.hearing_request_deadline
+            }
+            DeadlineKind::Decision if self.filed_on.is_some() && !decided => self.decision_deadline,
+            DeadlineKind::Service if decided && self.served_on.is_none() => self.service_deadline,
+            _ => None,
+        }?;
+        (!self.deadlines_reached.contains(&(kind, due))).then_some(due)
+    }
 }
 
 /// Why a case command was refused.
@@ -285,6 +316,7 @@ impl CaseStep {
             CaseStep::Execute { .. } => "record the execution",
             CaseStep::Close => "close the case",
             CaseStep::Withdraw { .. } => "withdraw the case",
+            CaseStep::FlagDeadline { .. } => "flag a deadline",
         }
     }
 
@@ -295,6 +327,7 @@ impl CaseStep {
             | CaseStep::ReviewLegally { .. }
             | CaseStep::Decide { .. }
             | CaseStep::Withdraw { .. } => Role::ApprovingOfficer,
+            CaseStep::FlagDeadline { .. } => Role::System,
             _ => Role::CaseOfficer,
         }
     }
@@ -315,10 +348,10 @@ fn handle(state: &CaseState, issued: Issued<CaseCommand>) -> Result<Vec<CaseEven
         return Err(CaseError::WrongRole {
             role: meta.actor.role,
             step: step.name(),
-            needed: if needed == Role::ApprovingOfficer {
-                "approving officer (审批负责人)"
-            } else {
-                "case officer (执法办案人员)"
+            needed: match needed {
+                Role::ApprovingOfficer => "approving officer (审批负责人)",
+                Role::System => "system (the scheduler)",
+                _ => "case officer (执法办案人员)",
             },
         });
     }
@@ -369,6 +402,22 @@ fn handle(state: &CaseState, issued: Issued<CaseCommand>) -> Result<Vec<CaseEven
     let decided = state.outcome.is_some();
     let event = match step {
         CaseStep::Open { .. } => return Err(CaseError::AlreadyOpened),
+        CaseStep::FlagDeadline { deadline, due_at } => {
+            let Some(due_on) = state.open_deadline(deadline) else {
+                return Err(out_of_order("a deadline still open for its step"));
+            };
+            if today <= due_on {
+                return Err(invalid(
+                    "deadline",
+                    format!("the {} deadline {due_on} has not ended", deadline.as_str()),
+                ));
+            }
+            CaseEvent::DeadlineReached {
+                deadline,
+                due_on,
+                due_at,
+            }
+        }
         CaseStep::Extend { stage, reason } => {
             non_empty("reason", &reason)?;
             if state.extended.contains(&stage) {
@@ -685,6 +734,11 @@ pub fn apply(mut state: CaseState, recorded: &Recorded<CaseEvent>) -> CaseState 
         CaseEvent::DecisionExecuted { .. } => state.status = CaseStatus::Executed,
         CaseEvent::CaseClosed => state.status = CaseStatus::Closed,
         CaseEvent::CaseWithdrawn { .. } => state.status = CaseStatus::Withdrawn,
+        CaseEvent::DeadlineReached {
+            deadline, due_on, ..
+        } => {
+            state.deadlines_reached.insert((*deadline, *due_on));
+        }
     }
     state
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event_log::DomainEvent;
@@ -18,6 +18,32 @@ pub enum Stage {
     Filing,
     /// The decision deadline (作出决定期限).
     Decision,
+}
+
+/// A deadline the scheduler watches (期限), by the step that must come before it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeadlineKind {
+    /// File the case (立案期限).
+    Filing,
+    /// The party's window to ask for a hearing (听证申请期限).
+    HearingRequest,
+    /// Decide (作出决定期限).
+    Decision,
+    /// Serve the decision (送达期限).
+    Service,
+}
+
+impl DeadlineKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadlineKind::Filing => "filing",
+            DeadlineKind::HearingRequest => "hearing_request",
+            DeadlineKind::Decision => "decision",
+            DeadlineKind::Service => "service",
+        }
+    }
 }
 
 /// What was decided (处罚决定).
@@ -157,6 +183,15 @@ pub enum CaseEvent {
         /// Why.
         reason: String,
     },
+    /// A deadline ended with its step not taken (期限届满), flagged by the scheduler.
+    DeadlineReached {
+        /// Which deadline.
+        deadline: DeadlineKind,
+        /// Its last day.
+        due_on: NaiveDate,
+        /// The scheduled instant this fell due (the next day's first instant, CST).
+        due_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CaseEvent {}
@@ -179,6 +214,7 @@ impl CaseEvent {
             CaseEvent::DecisionExecuted { .. } => "DecisionExecuted",
             CaseEvent::CaseClosed => "CaseClosed",
             CaseEvent::CaseWithdrawn { .. } => "CaseWithdrawn",
+            CaseEvent::DeadlineReached { .. } => "DeadlineReached",
         }
     }
 
@@ -198,7 +234,9 @@ impl CaseEvent {
             CaseEvent::DecisionServed { .. } => 7,
             CaseEvent::DecisionExecuted { .. } => 8,
             CaseEvent::CaseClosed => 9,
-            CaseEvent::DeadlineExtended { .. } | CaseEvent::CaseWithdrawn { .. } => return None,
+            CaseEvent::DeadlineExtended { .. }
+            | CaseEvent::CaseWithdrawn { .. }
+            | CaseEvent::DeadlineReached { .. } => return None,
         })
     }
 }

@@ -24,7 +24,7 @@ mod rules;
 pub use aggregate::{
     apply, beijing_date, CaseCommand, CaseError, CaseState, CaseStatus, CaseStep, EnforcementCase,
 };
-pub use events::{CaseEvent, Outcome, Stage};
+pub use events::{CaseEvent, DeadlineKind, Outcome, Stage};
 pub use replay::{deviations, replay, Deviation, DeviationCode, Replay, ReplayStep};
 pub use rules::{
     Benchmark, CaseDeadlines, CaseRules, DayUnit, DeadlineRule, PenaltyRange, Tier,

@@ -9,7 +9,7 @@
 //! proofs, a removal of a serious-list entry (it ends by expiry, repair or annulment),
 //! steps on an entry that has ended — and names the rule it applied.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -126,6 +126,31 @@ pub struct DecideRepair {
     pub effective_on: NaiveDate,
 }
 
+/// Record that an entry's listing period ran out (期满自动移出): issued by the scheduler
+/// once the entry's `until` day has begun in China Standard Time. The check never needs
+/// it (expiry follows from the interval); it tells subscribers and the trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpireEntry {
+    /// The entry.
+    pub entry_id: Uuid,
+    /// The scheduled instant it fell due (the `until` day's first instant in CST).
+    pub due_at: DateTime<Utc>,
+}
+
+/// Record the serious-list entry derived from an abnormal entry left uncorrected for the
+/// escalation period (列入经营异常名录届满3年未移出 → 严重违法失信名单): issued by the
+/// scheduler. It records exactly the entry the check derives (same id, day and period),
+/// so an answer never changes because the job ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscalateEntry {
+    /// The abnormal-list entry.
+    pub abnormal_entry: Uuid,
+    /// The rules in force.
+    pub rules: CreditRules,
+    /// The version (digest) of `rules`.
+    pub rule_version: String,
+}
+
 /// Every command of the credit subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreditCommand {
@@ -141,6 +166,10 @@ pub enum CreditCommand {
     ApplyRepair(ApplyRepair),
     /// See [`DecideRepair`].
     DecideRepair(DecideRepair),
+    /// See [`ExpireEntry`] (the system only).
+    Expire(ExpireEntry),
+    /// See [`EscalateEntry`] (the system only).
+    Escalate(EscalateEntry),
 }
 
 /// Events of a credit subject (stored contract: names never change).
@@ -211,6 +240,15 @@ pub enum CreditEvent {
         /// When granted, the first day off the list.
         effective_on: Option<NaiveDate>,
     },
+    /// The entry's listing period ran out (名单期满), from `expired_on`.
+    ListEntryExpired {
+        /// The entry.
+        entry_id: Uuid,
+        /// First day off the list (the entry's `until`).
+        expired_on: NaiveDate,
+        /// The scheduled instant this fell due.
+        due_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CreditEvent {}
@@ -278,6 +316,12 @@ pub enum CreditError {
     /// No application to decide (409).
     #[error("rule: entry {0} has no pending repair application")]
     NoRepairPending(Uuid),
+    /// The entry has no period, ended before it, or its day has not come (409).
+    #[error("rule: entry {0} does not expire ({1})")]
+    NotExpiring(Uuid, String),
+    /// The abnormal entry does not escalate (409).
+    #[error("rule: entry {0} does not escalate to the serious list ({1})")]
+    NotEscalating(Uuid, String),
 }
 
 /// One entry as the aggregate knows it now.
@@ -299,6 +343,8 @@ pub struct EntryState {
     pub annulled: bool,
     /// A repair application awaiting a decision (its day).
     pub repair_pending: Option<NaiveDate>,
+    /// The expiry was recorded (by the scheduler).
+    pub expiry_recorded: bool,
 }
 
 impl EntryState {
@@ -310,7 +356,8 @@ impl EntryState {
         }
     }
 
-    fn covers(&self, day: NaiveDate) -> bool {
+    /// On the list on `day` (not annulled, entered, not yet ended).
+    pub fn covers(&self, day: NaiveDate) -> bool {
         !self.annulled && self.entered_on <= day && self.end().is_none_or(|e| day < e)
     }
 }
@@ -480,8 +527,108 @@ fn apply_repair(state: &CreditState, a: ApplyRepair) -> Result<CreditEvent, Cred
     })
 }
 
-fn handle(state: &CreditState, command: CreditCommand) -> Result<CreditEvent, CreditError> {
+fn expire(
+    state: &CreditState,
+    x: ExpireEntry,
+    today: NaiveDate,
+) -> Result<CreditEvent, CreditError> {
+    let e = state.entry(x.entry_id)?;
+    let not = |why: String| Err(CreditError::NotExpiring(e.entry_id, why));
+    let Some(until) = e.until else {
+        return not("its list has no period".into());
+    };
+    if e.annulled {
+        return not("annulled".into());
+    }
+    if e.expiry_recorded {
+        return not(format!("its expiry on {until} is recorded already"));
+    }
+    if let Some(ended) = e.ended_on.filter(|d| *d <= until) {
+        return not(format!("it ended on {ended}, before its period ran out"));
+    }
+    if today < until {
+        return not(format!("its period runs until {until}"));
+    }
+    Ok(CreditEvent::ListEntryExpired {
+        entry_id: x.entry_id,
+        expired_on: until,
+        due_at: x.due_at,
+    })
+}
+
+/// The terms of the serious-list entry that an abnormal entry (`entry_id`, entered on
+/// `entered_on` for `reason`) escalates to under `rules`, if it is still on the list on
+/// the day returned: that day, the end of the serious period, and the reason. The check
+/// derives exactly this entry and the scheduler records exactly this entry.
+pub fn escalation_terms(
+    entry_id: Uuid,
+    entered_on: NaiveDate,
+    reason: &str,
+    rules: &CreditRules,
+) -> Option<(NaiveDate, Option<NaiveDate>, String)> {
+    let day = months_after(entered_on, rules.abnormal_escalation_months)?;
+    Some((
+        day,
+        months_after(day, rules.serious_period_months),
+        format!(
+            "on the abnormal operations list since {entered_on} for {} months without correction (entry {entry_id}, {reason})",
+            rules.abnormal_escalation_months
+        ),
+    ))
+}
+
+/// The legal basis of an abnormal → serious escalation.
+pub const ESCALATION_LEGAL_BASIS: &str =
+    "市场监督管理严重违法失信名单管理办法: abnormal list unremoved for the escalation period";
+
+fn escalate(
+    state: &CreditState,
+    x: EscalateEntry,
+    today: NaiveDate,
+) -> Result<CreditEvent, CreditError> {
+    let e = state.entry(x.abnormal_entry)?;
+    let not = |why: String| Err(CreditError::NotEscalating(e.entry_id, why));
+    let Some(uscc) = state.uscc.clone() else {
+        return not("the subject is unknown".into());
+    };
+    if e.list != ListId::Abnormal {
+        return not(format!("it is on the {} list", e.list.as_str()));
+    }
+    let id = escalation_id(e.entry_id);
+    if state.entries.iter().any(|o| o.entry_id == id) {
+        return not(format!("escalated already (entry {id})"));
+    }
+    let Some((day, until, reason)) =
+        escalation_terms(e.entry_id, e.entered_on, &e.reason, &x.rules)
+    else {
+        return not("its escalation day lies beyond the calendar".into());
+    };
+    if !e.covers(day) {
+        return not(format!("it was off the list by {day}"));
+    }
+    if today < day {
+        return not(format!("the escalation period runs until {day}"));
+    }
+    Ok(CreditEvent::ListEntered {
+        entry_id: id,
+        uscc,
+        list: ListId::Serious,
+        reason,
+        legal_basis: ESCALATION_LEGAL_BASIS.into(),
+        entered_on: day,
+        until,
+        rule_version: x.rule_version,
+    })
+}
+
+fn handle(
+    state: &CreditState,
+    command: CreditCommand,
+    today: NaiveDate,
+) -> Result<CreditEvent, CreditError> {
     Ok(match command {
+        CreditCommand::Expire(x) => expire(state, x, today)?,
+        CreditCommand::Escalate(x) => escalate(state, x, today)?,
         CreditCommand::Record(uscc, r) => {
             non_empty("summary", &r.summary)?;
             non_empty("legal_basis", &r.legal_basis)?;
@@ -575,6 +722,7 @@ impl esrs::Aggregate for CreditSubject {
             CreditCommand::Record(..) => {
                 matches!(role, Role::CreditOfficer | Role::System | Role::Inspector)
             }
+            CreditCommand::Expire(_) | CreditCommand::Escalate(_) => role == Role::System,
             _ => matches!(role, Role::CreditOfficer | Role::System),
         };
         if !allowed {
@@ -590,7 +738,8 @@ impl esrs::Aggregate for CreditSubject {
                 ));
             }
         }
-        let event = handle(state, issued.command)?;
+        let today = crate::calendar::china_date(issued.meta.issued_at);
+        let event = handle(state, issued.command, today)?;
         Ok(issued.meta.stamp(vec![event]))
     }
 
@@ -626,6 +775,7 @@ pub fn apply(state: &mut CreditState, event: CreditEvent) {
                 ended_on: None,
                 annulled: false,
                 repair_pending: None,
+                expiry_recorded: false,
             });
         }
         CreditEvent::ListRemoved {
@@ -661,6 +811,11 @@ pub fn apply(state: &mut CreditState, event: CreditEvent) {
                 if effective_on.is_some() {
                     e.ended_on = effective_on;
                 }
+            }
+        }
+        CreditEvent::ListEntryExpired { entry_id, .. } => {
+            if let Some(e) = state.entries.iter_mut().find(|e| e.entry_id == entry_id) {
+                e.expiry_recorded = true;
             }
         }
     }

@@ -14,7 +14,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::aggregate::{apply, escalation_id, CreditEvent, CreditState};
+use super::aggregate::{
+    apply, escalation_id, escalation_terms, CreditEvent, CreditState, ESCALATION_LEGAL_BASIS,
+};
 use super::rules::{CreditRules, MeasuresCatalogue};
 use super::values::{Effect, ListId};
 
@@ -172,9 +174,8 @@ pub fn entries_known(
     let mut derived = vec![];
     for v in views.iter().filter(|v| v.list == ListId::Abnormal) {
         let id = escalation_id(v.entry_id);
-        let Some(day) = v
-            .entered_on
-            .checked_add_months(chrono::Months::new(rules.abnormal_escalation_months))
+        let Some((day, until, reason)) =
+            escalation_terms(v.entry_id, v.entered_on, &v.reason, rules)
         else {
             continue;
         };
@@ -185,13 +186,10 @@ pub fn entries_known(
             entry_id: id,
             subject: v.subject.clone(),
             list: ListId::Serious,
-            reason: format!(
-                "on the abnormal operations list since {} for {} months without correction (entry {}, {})",
-                v.entered_on, rules.abnormal_escalation_months, v.entry_id, v.reason
-            ),
-            legal_basis: "市场监督管理严重违法失信名单管理办法: abnormal list unremoved for the escalation period".into(),
+            reason,
+            legal_basis: ESCALATION_LEGAL_BASIS.into(),
             entered_on: day,
-            until: day.checked_add_months(chrono::Months::new(rules.serious_period_months)),
+            until,
             ended: None,
             annulled: None,
             event_seq: v.event_seq,

@@ -21,9 +21,9 @@ mod rules;
 mod values;
 
 pub use aggregate::{
-    apply, credit_subject_id, entry_id, escalation_id, AnnulEntry, ApplyRepair, CreditCommand,
-    CreditError, CreditEvent, CreditState, CreditSubject, DecideRepair, EnterList, EntryState,
-    RecordCredit, RemoveFromList,
+    apply, credit_subject_id, entry_id, escalation_id, escalation_terms, AnnulEntry, ApplyRepair,
+    CreditCommand, CreditError, CreditEvent, CreditState, CreditSubject, DecideRepair, EnterList,
+    EntryState, EscalateEntry, ExpireEntry, RecordCredit, RemoveFromList, ESCALATION_LEGAL_BASIS,
 };
 pub use check::{
     china_date, entries_known, evaluate, BasisItem, Decision, EndKind, EntryView, Evaluation, Fact,

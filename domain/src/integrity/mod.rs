@@ -17,6 +17,7 @@
 //! independent verifier; keys and notes interoperate with Go's
 //! `golang.org/x/mod/sumdb/note`.
 
+pub mod archive;
 pub mod checkpoint;
 pub mod keys;
 pub mod merkle;

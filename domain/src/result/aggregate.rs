@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -74,6 +74,16 @@ pub struct PublishResult {
     pub version: u32,
 }
 
+/// Flag the current version as past its publication deadline unpublished (逾期未公示):
+/// issued by the scheduler once the day after the deadline has begun (CST).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagOverdue {
+    /// The version found unpublished.
+    pub version: u32,
+    /// The scheduled instant it fell due.
+    pub due_at: DateTime<Utc>,
+}
+
 /// Every command of the result aggregate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResultCommand {
@@ -83,6 +93,8 @@ pub enum ResultCommand {
     Correct(CorrectResult),
     /// See [`PublishResult`].
     Publish(PublishResult),
+    /// See [`FlagOverdue`] (the system only).
+    FlagOverdue(FlagOverdue),
 }
 
 /// Events of an inspection result (stored contract: names never change).
@@ -117,6 +129,15 @@ pub enum ResultEvent {
     ResultPublished {
         /// The version published.
         version: u32,
+    },
+    /// The version was still unpublished when its deadline passed (逾期未公示).
+    PublicationOverdue {
+        /// The version.
+        version: u32,
+        /// The deadline it had.
+        deadline: NaiveDate,
+        /// The scheduled instant this fell due.
+        due_at: DateTime<Utc>,
     },
 }
 
@@ -162,6 +183,12 @@ pub enum ResultError {
     /// The current version is published already (409).
     #[error("version {0} is published already")]
     AlreadyPublished(u32),
+    /// The version is not overdue, or flagged already (409).
+    #[error("version {0} is not overdue for publication: {1}")]
+    NotOverdue(u32, String),
+    /// Only the system flags overdue publications (403).
+    #[error("role {0} may not flag publications overdue; the scheduler does")]
+    NotSystem(String),
 }
 
 /// What a result remembers.
@@ -179,6 +206,8 @@ pub struct ResultState {
     pub deadline: Option<NaiveDate>,
     /// The highest version published.
     pub published: Option<u32>,
+    /// The highest version flagged overdue.
+    pub overdue_flagged: Option<u32>,
 }
 
 /// The esrs aggregate of an inspection result.
@@ -292,6 +321,32 @@ impl esrs::Aggregate for InspectionResult {
                     version: state.version,
                 }]
             }
+            ResultCommand::FlagOverdue(f) => {
+                if meta.actor.role != Role::System {
+                    return Err(ResultError::NotSystem(meta.actor.role.as_str().into()));
+                }
+                let not = |why: String| Err(ResultError::NotOverdue(f.version, why));
+                let Some(deadline) = state.deadline else {
+                    return not("nothing is recorded".into());
+                };
+                if f.version != state.version {
+                    return not(format!("the current version is {}", state.version));
+                }
+                if state.published == Some(state.version) {
+                    return not("it is published".into());
+                }
+                if state.overdue_flagged == Some(state.version) {
+                    return not("it is flagged already".into());
+                }
+                if crate::calendar::china_date(meta.issued_at) <= deadline {
+                    return not(format!("its deadline {deadline} has not passed"));
+                }
+                vec![ResultEvent::PublicationOverdue {
+                    version: state.version,
+                    deadline,
+                    due_at: f.due_at,
+                }]
+            }
         };
         Ok(meta.stamp(events))
     }
@@ -322,6 +377,9 @@ impl esrs::Aggregate for InspectionResult {
                 state.deadline = Some(deadline);
             }
             ResultEvent::ResultPublished { version } => state.published = Some(version),
+            ResultEvent::PublicationOverdue { version, .. } => {
+                state.overdue_flagged = Some(version)
+            }
         }
         state
     }

@@ -23,8 +23,8 @@ mod content;
 mod values;
 
 pub use aggregate::{
-    result_id, CorrectResult, InspectionResult, PublishResult, RecordResult, ResultCommand,
-    ResultError, ResultEvent, ResultState, TeamOnRecord, RESULT_ID_PREFIX,
+    result_id, CorrectResult, FlagOverdue, InspectionResult, PublishResult, RecordResult,
+    ResultCommand, ResultError, ResultEvent, ResultState, TeamOnRecord, RESULT_ID_PREFIX,
 };
 pub use content::{Evidence, Finding, ResultContent, FINDING_MAX_CHARS};
 pub use values::{FollowUp, Method, PendingKind, ResultCategory};

@@ -52,6 +52,31 @@ impl esrs::Aggregate for InspectionTask {
             TaskCommand::ApproveRedraw(approve) => {
                 drawing::approve_redraw(state, approve, &meta.actor)?
             }
+            TaskCommand::FlagBeaconOverdue(flag) => {
+                if meta.actor.role != crate::event_log::Role::System {
+                    return Err(TaskError::NotSystem);
+                }
+                let freeze = frozen(state)?;
+                let round = freeze.beacon.round;
+                let not = |why: String| Err(TaskError::BeaconNotOverdue(why));
+                if state.beacon.is_some() {
+                    return not(format!("round {round} is recorded"));
+                }
+                if state.beacon_overdue == Some(round) {
+                    return not(format!("round {round} is flagged already"));
+                }
+                if now < freeze.round_time {
+                    return not(format!(
+                        "round {round} is published at {}",
+                        freeze.round_time
+                    ));
+                }
+                vec![TaskEvent::BeaconOverdue {
+                    round,
+                    round_time: freeze.round_time,
+                    due_at: flag.due_at,
+                }]
+            }
         };
         Ok(meta.stamp(events))
     }

@@ -110,6 +110,13 @@ pub struct ApproveRedraw {
     pub reason: String,
 }
 
+/// Record that the fixed round is published but still not entered (the scheduler).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagBeaconOverdue {
+    /// The scheduled instant it fell due (the round's time plus the grace).
+    pub due_at: DateTime<Utc>,
+}
+
 /// Every command of the inspection task.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskCommand {
@@ -129,4 +136,6 @@ pub enum TaskCommand {
     DeclareRecusal(DeclareRecusal),
     /// See [`ApproveRedraw`].
     ApproveRedraw(ApproveRedraw),
+    /// See [`FlagBeaconOverdue`] (the system only).
+    FlagBeaconOverdue(FlagBeaconOverdue),
 }

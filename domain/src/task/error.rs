@@ -111,6 +111,12 @@ pub enum TaskError {
     /// The draw needs the beacon (409).
     #[error("the beacon round has not been recorded")]
     BeaconMissing,
+    /// Only the system flags an overdue beacon (403).
+    #[error("only the scheduler flags an overdue beacon")]
+    NotSystem,
+    /// The beacon is recorded, not yet due, or flagged already (409).
+    #[error("the beacon is not overdue: {0}")]
+    BeaconNotOverdue(String),
     /// The frozen inputs given are not those published at the freeze (422).
     #[error("the frozen inputs differ from those published at the freeze: {}", .0.join(", "))]
     PoolChanged(Vec<&'static str>),

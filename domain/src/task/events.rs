@@ -248,6 +248,17 @@ pub enum TaskEvent {
         /// The draw being set aside.
         attempt: u32,
     },
+    /// The fixed round was published but not entered within the grace the scheduler
+    /// allows (随机信标逾期未登记): the draw waits, and the delay is in the trail. The
+    /// round can still be entered; its value was fixed before the freeze either way.
+    BeaconOverdue {
+        /// The round.
+        round: u64,
+        /// When it was published.
+        round_time: DateTime<Utc>,
+        /// The scheduled instant this fell due.
+        due_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for TaskEvent {}

@@ -35,8 +35,8 @@ mod state;
 
 pub use aggregate::{InspectionTask, TITLE_MAX_CHARS};
 pub use commands::{
-    ApproveRedraw, CreateTask, DeclareRecusal, FreezePool, RecordBeacon, RecordCommitment,
-    RecordReveal, RunDraw, TaskCommand,
+    ApproveRedraw, CreateTask, DeclareRecusal, FlagBeaconOverdue, FreezePool, RecordBeacon,
+    RecordCommitment, RecordReveal, RunDraw, TaskCommand,
 };
 pub use error::TaskError;
 pub use events::{

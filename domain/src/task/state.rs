@@ -114,6 +114,8 @@ pub struct TaskState {
     pub drawn: Option<CurrentDraw>,
     /// Draws run so far (successful or failed).
     pub attempts: u32,
+    /// The round flagged overdue (the scheduler), in the current attempt.
+    pub beacon_overdue: Option<u64>,
 }
 
 impl TaskState {
@@ -196,6 +198,7 @@ impl TaskState {
                     c.secret = Some(*secret);
                 }
             }
+            TaskEvent::BeaconOverdue { round, .. } => self.beacon_overdue = Some(*round),
             TaskEvent::BeaconRecorded {
                 round, signature, ..
             } => {

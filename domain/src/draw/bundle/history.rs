@@ -400,7 +400,9 @@ fn note(
             *outcome = Some(Outcome::Unstaffable(unstaffable));
         }
         TaskEvent::RedrawApproved { .. } => *attempt = Attempt::default(),
-        TaskEvent::CommitmentRecorded { .. } | TaskEvent::RevealRecorded { .. } => {}
+        TaskEvent::CommitmentRecorded { .. }
+        | TaskEvent::RevealRecorded { .. }
+        | TaskEvent::BeaconOverdue { .. } => {}
     }
     Ok(())
 }
