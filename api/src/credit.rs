@@ -14,7 +14,7 @@ use jianxin_domain::credit::{
 };
 use jianxin_domain::event_log::{Actor, Issued, Role};
 use jianxin_domain::identifiers::Uscc;
-use jianxin_domain::reference_data::{ReferenceData, ReferenceDataEvent, ReferenceKind};
+use jianxin_domain::reference_data::ReferenceKind;
 use jianxin_projections::read_models::{
     credit_facts, log_position, logged_queries, subjects_on_lists, LoggedQuery,
 };
@@ -57,34 +57,15 @@ fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-async fn version_at(
-    log: &EventLog,
-    kind: ReferenceKind,
-    at: DateTime<Utc>,
-) -> Result<Option<(String, String)>, OpError> {
-    use esrs::store::EventStore;
-    let events = log
-        .store::<ReferenceData>()
-        .by_aggregate_id(kind.aggregate_id())
-        .await?;
-    Ok(events
-        .into_iter()
-        .rfind(|e| e.payload.recorded_at <= at)
-        .map(|e| {
-            let ReferenceDataEvent::ReferenceDataLoaded {
-                content, digest, ..
-            } = e.payload.event;
-            (digest, content)
-        }))
-}
-
 /// The versions in force at `at`: the latest loaded at or before it, else the shipped
 /// defaults (whose version is the digest of their text).
 pub async fn basis_at(log: &EventLog, at: DateTime<Utc>) -> Result<CreditBasis, OpError> {
-    let (rule_version, rules_text) = version_at(log, ReferenceKind::CreditRules, at)
+    let (rule_version, rules_text) = log
+        .reference_version_at(ReferenceKind::CreditRules, Some(at))
         .await?
         .unwrap_or_else(|| (digest(DEFAULT_RULES_TEXT), DEFAULT_RULES_TEXT.into()));
-    let (catalogue_version, catalogue_text) = version_at(log, ReferenceKind::Measures, at)
+    let (catalogue_version, catalogue_text) = log
+        .reference_version_at(ReferenceKind::Measures, Some(at))
         .await?
         .unwrap_or_else(|| (digest(DEFAULT_MEASURES_CSV), DEFAULT_MEASURES_CSV.into()));
     let bad = |e: jianxin_domain::credit::CreditDataError| {
@@ -680,6 +661,8 @@ pub async fn act_as(
         CreditCommand::Annul(a) => Some(a.entry_id),
         CreditCommand::ApplyRepair(a) => Some(a.entry_id),
         CreditCommand::DecideRepair(d) => Some(d.entry_id),
+        CreditCommand::Expire(x) => Some(x.entry_id),
+        CreditCommand::Escalate(x) => Some(x.abnormal_entry),
         CreditCommand::Record(..) | CreditCommand::Enter(..) => None,
     };
     let entering = matches!(command, CreditCommand::Enter(..));

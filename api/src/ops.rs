@@ -212,16 +212,10 @@ pub async fn current_divisions(log: &EventLog) -> Result<DivisionTable, OpError>
 }
 
 async fn latest_content(log: &EventLog, kind: ReferenceKind) -> Result<Option<String>, OpError> {
-    use esrs::store::EventStore;
-    use jianxin_domain::reference_data::ReferenceDataEvent;
-    let events = log
-        .store::<ReferenceData>()
-        .by_aggregate_id(kind.aggregate_id())
-        .await?;
-    Ok(events.into_iter().last().map(|e| {
-        let ReferenceDataEvent::ReferenceDataLoaded { content, .. } = e.payload.event;
-        content
-    }))
+    Ok(log
+        .reference_version_at(kind, None)
+        .await?
+        .map(|(_, content)| content))
 }
 
 /// Publish a version of the implementation rules (nothing is recorded when it equals the

@@ -18,7 +18,7 @@ use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
 
 /// The schema version this binary writes; raised with every schema change.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Read-model tables (rebuildable; the service may rewrite them).
 pub const READ_MODEL_TABLES: &[&str] = &[
@@ -36,6 +36,8 @@ pub const READ_MODEL_TABLES: &[&str] = &[
     "credit_facts",
     "credit_entries",
     "credit_queries",
+    "published_checkpoints",
+    "scheduler_runs",
 ];
 
 /// Where the log lives, parsed from `--db`.

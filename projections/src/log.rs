@@ -154,6 +154,31 @@ impl EventLog {
         Ok(manager.load(aggregate_id).await?.map(|s| s.into_inner()))
     }
 
+    /// The version of reference data `kind` in force at `at` (the latest loaded at or
+    /// before it; with `None`, the latest of all): its digest and its text. `None` when
+    /// no version was ever loaded (callers fall back to the shipped default).
+    pub async fn reference_version_at(
+        &self,
+        kind: jianxin_domain::reference_data::ReferenceKind,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        use esrs::store::EventStore;
+        use jianxin_domain::reference_data::{ReferenceData, ReferenceDataEvent};
+        let events = self
+            .store::<ReferenceData>()
+            .by_aggregate_id(kind.aggregate_id())
+            .await?;
+        Ok(events
+            .into_iter()
+            .rfind(|e| at.is_none_or(|at| e.payload.recorded_at <= at))
+            .map(|e| {
+                let ReferenceDataEvent::ReferenceDataLoaded {
+                    content, digest, ..
+                } = e.payload.event;
+                (digest, content)
+            }))
+    }
+
     /// Ledger positions of the events a command appended (empty if none).
     pub async fn command_positions(&self, command_id: Uuid) -> Result<Vec<u64>, StoreError> {
         // `command_id = $1` (not a cast) so the unique index answers it on both backends.

@@ -696,6 +696,14 @@ fn change_json(
             "repaired",
             json!({"entry_id": entry_id, "reason": reasons, "removed_on": effective_on}),
         ),
+        E::ListEntryExpired {
+            entry_id,
+            expired_on,
+            due_at,
+        } => (
+            "expired",
+            json!({"entry_id": entry_id, "removed_on": expired_on, "due_at": due_at}),
+        ),
         _ => return None,
     };
     if let Value::Object(m) = &mut v {
@@ -716,7 +724,7 @@ const CHANGES_POLL: std::time::Duration = std::time::Duration::from_millis(500);
     get,
     path = "/v1/credit/changes",
     tag = "credit",
-    summary = "List changes (entered, corrected, repaired, removed) after a cursor: JSON page or server-sent events",
+    summary = "List changes (entered, corrected, repaired, removed, expired) after a cursor: JSON page or server-sent events",
     params(ChangesQuery),
     security(("bearer" = ["credit_officer", "external_system", "supervisor"])),
     responses(

@@ -25,8 +25,11 @@ use crate::event_log::format_micros;
 use crate::result::{FlagOverdue, ResultCommand, ResultState};
 use crate::task::{FlagBeaconOverdue, Phase, RunDraw, TaskCommand, TaskState};
 
+mod run;
 #[cfg(test)]
 mod tests;
+
+pub use run::{job_stream_id, FiringRecord, JobError, JobEvent, JobState, RecordRun, SchedulerJob};
 
 /// The jobs of the scheduler, by their stored names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

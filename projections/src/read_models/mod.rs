@@ -19,3 +19,9 @@ pub use results::{due_results, public_results, DueResult, PublicResult, ResultVi
 pub use tasks::TaskViews;
 mod cases;
 pub use cases::{case_ledger_sequences, case_rows, CaseRow, CaseViews};
+mod schedule;
+pub use schedule::{
+    abnormal_entries_since, entries_besides_scheduler, entries_past_period, frozen_task_ids,
+    largest_published_size, last_run, open_case_ids, published_checkpoints, EntryCandidate,
+    PublishedCheckpoint, PublishedCheckpoints, SchedulerRun, SchedulerRuns,
+};

@@ -53,6 +53,7 @@ impl ReadModel<InspectionResult> for ResultViews {
                         .map_err(|e| StoreError::Encoding(e.to_string()))?;
                     published = Some((content, at));
                 }
+                ResultEvent::PublicationOverdue { .. } => {}
             }
             state = InspectionResult::apply_event(state, e.payload);
         }

@@ -173,3 +173,22 @@ CREATE TABLE IF NOT EXISTS enforcement_cases (
     deviations      BIGINT NOT NULL,
     global_sequence BIGINT NOT NULL
 );
+-- The scheduler (issue 9): the checkpoint archive as published, and each recorded run.
+CREATE TABLE IF NOT EXISTS published_checkpoints (
+    global_sequence BIGINT NOT NULL PRIMARY KEY,
+    tree_size       BIGINT NOT NULL,
+    root_hash       TEXT   NOT NULL,
+    note            TEXT   NOT NULL,
+    due_at          TEXT   NOT NULL,
+    recorded_at     TEXT   NOT NULL
+);
+CREATE TABLE IF NOT EXISTS scheduler_runs (
+    global_sequence BIGINT NOT NULL PRIMARY KEY,
+    job             TEXT   NOT NULL,
+    tick            TEXT   NOT NULL,
+    recorded_at     TEXT   NOT NULL,
+    rule_version    TEXT   NOT NULL,
+    appended        BIGINT NOT NULL,
+    firings         TEXT   NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scheduler_runs_job ON scheduler_runs (job, global_sequence);
