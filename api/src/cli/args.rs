@@ -123,6 +123,9 @@ pub enum Command {
     /// Enforcement cases (行政处罚案件): the steps, the replay, the deviations.
     #[command(subcommand)]
     Case(super::cases::CaseCommandArgs),
+    /// The scheduler (定时任务): time-driven rules as cron jobs, each firing once.
+    #[command(subcommand)]
+    Scheduler(super::scheduler::SchedulerCommandArgs),
 }
 
 /// `jianxin credit …`
@@ -698,6 +701,13 @@ pub struct ServeArgs {
     /// Seed the demo province into an empty store and print demo tokens.
     #[arg(long)]
     pub demo: bool,
+    /// Do not run the scheduler's jobs inside the service (run `jianxin scheduler run`
+    /// elsewhere, or none).
+    #[arg(long)]
+    pub no_scheduler: bool,
+    /// The scheduler configuration file.
+    #[command(flatten)]
+    pub schedule: super::scheduler::ScheduleFileArg,
 }
 
 /// `jianxin demo …`

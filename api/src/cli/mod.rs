@@ -15,6 +15,7 @@ mod log;
 mod misc;
 mod output;
 mod results;
+mod scheduler;
 mod serve;
 
 use std::process::ExitCode;
@@ -83,5 +84,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Publication(cmd) => results::publication(&settings, cli.format, cmd).await,
         Command::Credit(cmd) => credit::credit(&settings, cli.format, cmd).await,
         Command::Case(cmd) => cases::case(&settings, cli.format, cmd).await,
+        Command::Scheduler(cmd) => scheduler::scheduler(&settings, cli.format, cmd).await,
     }
 }

@@ -74,11 +74,31 @@ pub async fn serve(settings: &Settings, format: Format, args: ServeArgs) -> Resu
         let seeded = demo::seed(&state).await?;
         print_seed(format, Some(&base), &seeded);
     }
+    let jobs = if args.no_scheduler {
+        None
+    } else {
+        let config = super::scheduler::load_config(args.schedule.schedule.as_deref())?;
+        let scheduler = jianxin_scheduler::Scheduler::new(
+            state.log.clone(),
+            state.signer.clone(),
+            &settings.origin,
+            config,
+        );
+        let clock = settings.clock.clone();
+        tracing::info!("scheduler running inside the service");
+        Some(tokio::spawn(async move {
+            scheduler.run(clock, std::future::pending()).await
+        }))
+    };
     tracing::info!(db = %settings.db.redacted(), %addr, "jianxin listening");
     eprintln!("listening on {base}");
-    http::serve(state, listener, shutdown_signal())
+    let served = http::serve(state, listener, shutdown_signal())
         .await
-        .map_err(|e| CliError::Infra(format!("server: {e}")))
+        .map_err(|e| CliError::Infra(format!("server: {e}")));
+    if let Some(jobs) = jobs {
+        jobs.abort();
+    }
+    served
 }
 
 /// `jianxin demo seed`.
@@ -93,7 +113,7 @@ pub async fn demo(settings: &Settings, format: Format, cmd: DemoCommand) -> Resu
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

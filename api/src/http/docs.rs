@@ -32,6 +32,7 @@ use crate::state::AppState;
         super::ledger::proof,
         super::ledger::consistency,
         super::ledger::events,
+        super::ledger::published,
         super::reference::list,
         super::reference::load,
         super::subjects::subjects,

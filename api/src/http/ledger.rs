@@ -31,6 +31,55 @@ pub fn router() -> Router<AppState> {
         .route("/v1/log/proof/{seq}", get(proof))
         .route("/v1/log/consistency/{old_size}", get(consistency))
         .route("/v1/log/events", get(events))
+        .route("/v1/public/checkpoints", get(published))
+}
+
+/// Query of `/v1/public/checkpoints`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct PublishedQuery {
+    /// Only checkpoints stored after this ledger position (default 0).
+    after: Option<u64>,
+    /// Page size (1–1000, default 100).
+    limit: Option<u64>,
+}
+
+/// The checkpoints the scheduler signed and stored, oldest first (public: outside
+/// parties keep them, and two that no consistency proof connects prove a rewrite).
+#[utoipa::path(
+    get,
+    path = "/v1/public/checkpoints",
+    tag = "ledger",
+    summary = "The signed checkpoints stored every interval, oldest first, after a cursor",
+    params(PublishedQuery),
+    responses(
+        (status = 200, description = "`{after, next_after, checkpoints: [{global_sequence, tree_size, root_hash, note, due_at, recorded_at}]}`", body = Object),
+        (status = 400, description = "A bad cursor or limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn published(
+    State(state): State<AppState>,
+    AppQuery(q): AppQuery<PublishedQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        let message = format!("limit must be between 1 and {MAX_LIMIT}, got {limit}");
+        return Err(ApiError::bad_request("query.limit", message));
+    }
+    let after = q.after.unwrap_or(0).min(i64::MAX as u64) as i64;
+    let rows = jianxin_projections::read_models::published_checkpoints(
+        state.log.database(),
+        after,
+        limit as i64,
+    )
+    .await?;
+    let next_after = rows.last().map_or(after, |r| r.global_sequence);
+    Ok(AppJson(serde_json::json!({
+        "after": after,
+        "next_after": next_after,
+        "checkpoints": rows,
+    })))
 }
 
 /// The log as it stands, signed (C2SP `tlog-checkpoint` in a `signed-note`).

@@ -141,7 +141,12 @@ pub async fn published_checkpoints(
         FROM published_checkpoints WHERE global_sequence > $1 ORDER BY global_sequence LIMIT $2";
     on_pool!(db, |p| {
         let mut out = vec![];
-        for r in sqlx::query(SQL).bind(after).bind(limit).fetch_all(p).await? {
+        for r in sqlx::query(SQL)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+        {
             out.push(PublishedCheckpoint {
                 global_sequence: r.try_get(0)?,
                 tree_size: r.try_get(1)?,
@@ -168,7 +173,10 @@ pub async fn largest_published_size(db: &Database) -> Result<u64, StoreError> {
 pub async fn entries_besides_scheduler(db: &Database, after: u64) -> Result<u64, StoreError> {
     const SQL: &str = "SELECT COUNT(*) FROM ledger WHERE global_sequence > $1 \
         AND aggregate_type NOT IN ('checkpoint_archive', 'scheduler_job')";
-    let n: i64 = on_pool!(db, |p| sqlx::query_scalar(SQL).bind(after as i64).fetch_one(p).await?);
+    let n: i64 = on_pool!(db, |p| sqlx::query_scalar(SQL)
+        .bind(after as i64)
+        .fetch_one(p)
+        .await?);
     Ok(n as u64)
 }
 
@@ -226,7 +234,8 @@ fn uuid(s: &str) -> Result<Uuid, StoreError> {
 }
 
 fn date(s: &str) -> Result<NaiveDate, StoreError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Encoding(format!("{s:?}: {e}")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Encoding(format!("{s:?}: {e}")))
 }
 
 /// An entry that may need a scheduled record: its subject's aggregate id, the entry, and
@@ -237,10 +246,16 @@ pub struct EntryCandidate {
     pub subject_id: Uuid,
     /// The entry.
     pub entry_id: Uuid,
+    /// Its list id.
+    pub list: String,
+    /// Its reason.
+    pub reason: String,
     /// Its first day on the list.
     pub entered_on: NaiveDate,
     /// Its first day off by expiry, if it has a period.
     pub until: Option<NaiveDate>,
+    /// Its first day off by removal or repair, if any.
+    pub ended_on: Option<NaiveDate>,
 }
 
 async fn entry_candidates(
@@ -253,11 +268,15 @@ async fn entry_candidates(
         let mut out = vec![];
         for r in sqlx::query(sql).bind(&day).fetch_all(p).await? {
             let until: Option<String> = r.try_get(3)?;
+            let ended_on: Option<String> = r.try_get(4)?;
             out.push(EntryCandidate {
                 subject_id: uuid(&r.try_get::<String, _>(0)?)?,
                 entry_id: uuid(&r.try_get::<String, _>(1)?)?,
                 entered_on: date(&r.try_get::<String, _>(2)?)?,
                 until: until.as_deref().map(date).transpose()?,
+                ended_on: ended_on.as_deref().map(date).transpose()?,
+                list: r.try_get(5)?,
+                reason: r.try_get(6)?,
             });
         }
         Ok(out)
@@ -271,8 +290,8 @@ pub async fn entries_past_period(
 ) -> Result<Vec<EntryCandidate>, StoreError> {
     entry_candidates(
         db,
-        "SELECT subject_id, entry_id, entered_on, until FROM credit_entries \
-         WHERE annulled = 0 AND until IS NOT NULL AND until <= $1 \
+        "SELECT subject_id, entry_id, entered_on, until, ended_on, list, reason \
+         FROM credit_entries WHERE annulled = 0 AND until IS NOT NULL AND until <= $1 \
          AND (ended_on IS NULL OR ended_on > until) ORDER BY until, entry_id",
         today,
     )
@@ -287,8 +306,8 @@ pub async fn abnormal_entries_since(
 ) -> Result<Vec<EntryCandidate>, StoreError> {
     entry_candidates(
         db,
-        "SELECT subject_id, entry_id, entered_on, until FROM credit_entries \
-         WHERE list = 'abnormal' AND annulled = 0 AND entered_on <= $1 \
+        "SELECT subject_id, entry_id, entered_on, until, ended_on, list, reason \
+         FROM credit_entries WHERE list = 'abnormal' AND annulled = 0 AND entered_on <= $1 \
          ORDER BY entered_on, entry_id",
         cutoff,
     )
@@ -305,7 +324,8 @@ pub async fn open_case_ids(db: &Database) -> Result<Vec<Uuid>, StoreError> {
 
 /// Tasks frozen and not yet drawn.
 pub async fn frozen_task_ids(db: &Database) -> Result<Vec<Uuid>, StoreError> {
-    const SQL: &str = "SELECT task_id FROM inspection_tasks WHERE status = 'frozen' ORDER BY task_id";
+    const SQL: &str =
+        "SELECT task_id FROM inspection_tasks WHERE status = 'frozen' ORDER BY task_id";
     let ids: Vec<String> = on_pool!(db, |p| sqlx::query_scalar(SQL).fetch_all(p).await?);
     ids.iter().map(|s| uuid(s)).collect()
 }
