@@ -45,7 +45,7 @@ const ROLES: [Role; 6] = [
 /// (method, OpenAPI path template, URI called, access by column).
 /// Columns: admin, planner, inspector, credit_officer, supervisor, external_system, none.
 #[rustfmt::skip]
-const MATRIX: [(&str, &str, &str, [Access; 7]); 56] = [
+const MATRIX: [(&str, &str, &str, [Access; 7]); 57] = [
     ("GET",  "/healthz",                       "/healthz",                        [A, A, A, A, A, A, A]),
     ("GET",  "/readyz",                        "/readyz",                         [A, A, A, A, A, A, A]),
     ("GET",  "/metrics",                       "/metrics",                        [A, F, F, F, F, F, U]),
@@ -56,6 +56,7 @@ const MATRIX: [(&str, &str, &str, [Access; 7]); 56] = [
     ("GET",  "/v1/log/proof/{seq}",            "/v1/log/proof/1",                 [A, A, A, A, A, A, A]),
     ("GET",  "/v1/log/consistency/{old_size}", "/v1/log/consistency/1",           [A, A, A, A, A, A, A]),
     ("GET",  "/v1/log/events",                 "/v1/log/events",                  [A, F, F, F, A, F, U]),
+    ("GET",  "/v1/public/checkpoints",         "/v1/public/checkpoints",          [A, A, A, A, A, A, A]),
     ("GET",  "/v1/reference/{kind}",           "/v1/reference/calendar",          [A, A, F, A, A, F, U]),
     ("POST", "/v1/reference/{kind}",           "/v1/reference/calendar",          [A, F, F, F, F, F, U]),
     ("GET",  "/v1/me",                         "/v1/me",                          [A, A, A, A, A, A, U]),

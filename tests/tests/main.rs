@@ -12,3 +12,4 @@ mod http;
 mod http_directory;
 mod http_draw;
 mod results;
+mod scheduler;
