@@ -663,7 +663,9 @@ pub async fn act_as(
         CreditCommand::DecideRepair(d) => Some(d.entry_id),
         CreditCommand::Expire(x) => Some(x.entry_id),
         CreditCommand::Escalate(x) => Some(x.abnormal_entry),
-        CreditCommand::Record(..) | CreditCommand::Enter(..) => None,
+        CreditCommand::Record(..) | CreditCommand::Enter(..) | CreditCommand::EndPublicity(_) => {
+            None
+        }
     };
     let entering = matches!(command, CreditCommand::Enter(..));
     let issued = Issued {

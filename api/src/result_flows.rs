@@ -134,6 +134,7 @@ pub async fn flow_on(
                             .into(),
                     effective_on: content.inspection_date,
                     reference: Some(reference.clone()),
+                    penalty: None,
                 },
             },
         ));

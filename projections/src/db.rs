@@ -36,6 +36,7 @@ pub const READ_MODEL_TABLES: &[&str] = &[
     "credit_facts",
     "credit_entries",
     "credit_queries",
+    "credit_penalties",
     "published_checkpoints",
     "scheduler_runs",
 ];

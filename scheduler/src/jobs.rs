@@ -15,7 +15,8 @@ use esrs::Aggregate;
 use jianxin_domain::calendar::{china_date, WorkingCalendar};
 use jianxin_domain::case::{CaseCommand, EnforcementCase};
 use jianxin_domain::credit::{
-    CreditRules, CreditState, CreditSubject, EntryState, ListId, DEFAULT_RULES_TEXT,
+    CreditRules, CreditState, CreditSubject, EntryState, ListId, PenaltySeverity, PenaltyState,
+    DEFAULT_RULES_TEXT,
 };
 use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
 use jianxin_domain::identifiers::Uscc;
@@ -27,7 +28,7 @@ use jianxin_domain::task::InspectionTask;
 use jianxin_projections::ledger::current_checkpoint;
 use jianxin_projections::read_models::{
     abnormal_entries_since, due_results, entries_besides_scheduler, entries_past_period,
-    frozen_task_ids, largest_published_size, open_case_ids, EntryCandidate,
+    frozen_task_ids, largest_published_size, open_case_ids, penalties_since, EntryCandidate,
 };
 use jianxin_projections::registry::{HasStore, Stores};
 use jianxin_projections::{EventLog, Executed};
@@ -111,6 +112,7 @@ fn entry_state(c: &EntryCandidate) -> Result<CreditState, SchedulerError> {
     Ok(CreditState {
         uscc: None,
         records: 0,
+        penalties: vec![],
         entries: vec![EntryState {
             entry_id: c.entry_id,
             list,
@@ -156,19 +158,19 @@ async fn calendar(log: &EventLog) -> Result<Arc<WorkingCalendar>, SchedulerError
     ))
 }
 
-/// Fires the credit firings of `candidates` (grouped by subject) that `due` computes
-/// from each candidate's row and that the ledger does not hold.
+/// Fires the credit firings that `due` computes from each subject's (partial) state and
+/// that the ledger does not hold, subject by subject.
 async fn credit_firings(
     log: &EventLog,
     now: DateTime<Utc>,
-    candidates: Vec<EntryCandidate>,
+    states: Vec<(Uuid, CreditState)>,
     due: impl Fn(&CreditState) -> Vec<Firing<jianxin_domain::credit::CreditCommand>>,
 ) -> Result<Vec<FiringRecord>, SchedulerError> {
     let mut by_subject: BTreeMap<Uuid, Vec<_>> = BTreeMap::new();
-    for c in &candidates {
-        for f in due(&entry_state(c)?) {
+    for (subject, state) in &states {
+        for f in due(state) {
             if !fired(log, &f).await? {
-                by_subject.entry(c.subject_id).or_default().push(f);
+                by_subject.entry(*subject).or_default().push(f);
             }
         }
     }
@@ -179,6 +181,14 @@ async fn credit_firings(
         }
     }
     Ok(out)
+}
+
+/// Each candidate entry as its subject's one-entry state.
+fn entry_states(candidates: &[EntryCandidate]) -> Result<Vec<(Uuid, CreditState)>, SchedulerError> {
+    candidates
+        .iter()
+        .map(|c| Ok((c.subject_id, entry_state(c)?)))
+        .collect()
 }
 
 impl Scheduler {
@@ -195,9 +205,10 @@ impl Scheduler {
         let firings = match job {
             Job::CreditExpiry => {
                 let candidates = entries_past_period(log.database(), today).await?;
-                let fired =
-                    credit_firings(log, now, candidates, |s| schedule::credit_expiries(s, now))
-                        .await?;
+                let fired = credit_firings(log, now, entry_states(&candidates)?, |s| {
+                    schedule::credit_expiries(s, now)
+                })
+                .await?;
                 return Ok(Found {
                     rule_version: schedule_version,
                     firings: fired,
@@ -209,13 +220,47 @@ impl Scheduler {
                     .checked_sub_months(Months::new(rules.abnormal_escalation_months))
                     .unwrap_or(NaiveDate::MIN);
                 let candidates = abnormal_entries_since(log.database(), cutoff).await?;
-                let fired = credit_firings(log, now, candidates, |s| {
+                let fired = credit_firings(log, now, entry_states(&candidates)?, |s| {
                     schedule::credit_escalations(s, &rules, &version, now)
                 })
                 .await?;
                 return Ok(Found {
                     rule_version: format!("{schedule_version} credit-rules:{version}"),
                     firings: fired,
+                });
+            }
+            Job::PenaltyPublicity => {
+                let (rules, version) = credit_rules(log, now).await?;
+                let shortest = rules
+                    .penalty_publicity_ordinary_months
+                    .min(rules.penalty_publicity_serious_months);
+                let cutoff = today
+                    .checked_sub_months(Months::new(shortest))
+                    .unwrap_or(NaiveDate::MIN);
+                let mut states = vec![];
+                for c in penalties_since(log.database(), cutoff).await? {
+                    let severity = PenaltySeverity::parse(&c.severity).map_err(|e| {
+                        SchedulerError::Stored(format!("credit_penalties.severity: {e}"))
+                    })?;
+                    let penalty = PenaltyState {
+                        record_id: c.record_id,
+                        effective_on: c.effective_on,
+                        severity,
+                        publicity_ended: false,
+                    };
+                    let state = CreditState {
+                        penalties: vec![penalty],
+                        ..CreditState::default()
+                    };
+                    states.push((c.subject_id, state));
+                }
+                let out = credit_firings(log, now, states, |s| {
+                    schedule::penalty_publicity(s, &rules, now)
+                })
+                .await?;
+                return Ok(Found {
+                    rule_version: format!("{schedule_version} credit-rules:{version}"),
+                    firings: out,
                 });
             }
             Job::PublicationOverdue => self.publication_overdue(now, today).await?,

@@ -39,7 +39,8 @@ fn enter(subject: &str, list: &str, reason: &str, on: &str) -> Value {
 }
 
 /// A serious entry (expires 2026-03-01), a focus entry (expires 2026-01-01), an abnormal
-/// entry (escalates on 2026-01-10), and a case opened 2025-03-03 and never filed.
+/// entry (escalates on 2026-01-10), a serious penalty (publicity ends 2026-06-01), and a
+/// case opened 2025-03-03 and never filed.
 fn given_what_falls_due(d: &Deployment) {
     let key = d.path("jianxin.key").display().to_string();
     ok(d.run(&["--format", "json", "keygen", "--out", &key]));
@@ -57,6 +58,12 @@ fn given_what_falls_due(d: &Deployment) {
         d,
         "2023-01-10T02:00:00Z",
         enter(B, "abnormal", "unreachable", "2023-01-10"),
+    );
+    act(
+        d,
+        "2025-06-01T02:00:00Z",
+        json!({"action": "record", "subject": A, "source": "penalty", "summary": "罚款五万元",
+               "legal_basis": "行政处罚法", "effective_on": "2025-06-01", "penalty": "serious"}),
     );
     let opened = ok(d.run(&[
         "--format",
@@ -162,6 +169,12 @@ cli_on_both!(
         assert_eq!(count(&facts, "ListEntered"), 1, "the escalation: {facts:?}");
         assert_eq!(count(&facts, "DeadlineReached"), 1, "{facts:?}");
         assert_eq!(count(&facts, "CheckpointStored"), 1, "{facts:?}");
+        let publicity = (
+            "PublicityEnded".to_string(),
+            "2026-06-01".to_string(),
+            "2026-05-31T16:00:00Z".to_string(),
+        );
+        assert_eq!(facts.get(&publicity), Some(&1), "{facts:?}");
         // effective at the due instant, not at the catch-up
         let key = (
             "ListEntryExpired".to_string(),
@@ -173,9 +186,9 @@ cli_on_both!(
             .iter()
             .filter(|e| e["payload"]["event_type"] == "JobRan")
             .count();
-        assert_eq!(runs, 4, "one record per job that found something due");
+        assert_eq!(runs, 5, "one record per job that found something due");
         let after = ledger_size(&d);
-        assert_eq!(after, before + 5 + 4);
+        assert_eq!(after, before + 6 + 5);
         // a third run at the same instant appends nothing
         let again = scheduler_once(&d, now);
         assert!(
@@ -257,7 +270,7 @@ cli_on_both!(
         ]);
         assert_eq!(r.code, 2, "{} {}", r.stdout, r.stderr);
         assert!(
-            r.stderr.contains("line 8") && r.stderr.contains("case_deadlines"),
+            r.stderr.contains("line 9") && r.stderr.contains("case_deadlines"),
             "{}",
             r.stderr
         );

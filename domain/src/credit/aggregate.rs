@@ -18,7 +18,7 @@ use crate::event_log::{DomainEvent, Issued, Recorded, Role};
 use crate::identifiers::Uscc;
 
 use super::rules::CreditRules;
-use super::values::{AbnormalReason, AbnormalRemoval, ListId, RecordSource};
+use super::values::{AbnormalReason, AbnormalRemoval, ListId, PenaltySeverity, RecordSource};
 
 /// The aggregate id of the credit subject `uscc`.
 pub fn credit_subject_id(uscc: &Uscc) -> Uuid {
@@ -54,6 +54,10 @@ pub struct RecordCredit {
     /// The originating document or event (a result id, a decision number), if any.
     #[serde(default)]
     pub reference: Option<String>,
+    /// For an administrative penalty: ordinary or serious, which sets its minimum
+    /// publicity period (absent: ordinary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub penalty: Option<PenaltySeverity>,
 }
 
 /// Enter the subject on a list (列入名单).
@@ -151,6 +155,18 @@ pub struct EscalateEntry {
     pub rule_version: String,
 }
 
+/// Record that a penalty's minimum publicity period ended (公示期满), after which it
+/// may be repaired: issued by the scheduler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndPublicity {
+    /// The penalty record.
+    pub record_id: Uuid,
+    /// The rules in force (their publicity periods).
+    pub rules: CreditRules,
+    /// The scheduled instant it fell due.
+    pub due_at: DateTime<Utc>,
+}
+
 /// Every command of the credit subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreditCommand {
@@ -170,6 +186,8 @@ pub enum CreditCommand {
     Expire(ExpireEntry),
     /// See [`EscalateEntry`] (the system only).
     Escalate(EscalateEntry),
+    /// See [`EndPublicity`] (the system only).
+    EndPublicity(EndPublicity),
 }
 
 /// Events of a credit subject (stored contract: names never change).
@@ -249,6 +267,16 @@ pub enum CreditEvent {
         /// The scheduled instant this fell due.
         due_at: DateTime<Utc>,
     },
+    /// A penalty's minimum publicity period ended (行政处罚信息公示期满): from
+    /// `ended_on` it may be repaired.
+    PublicityEnded {
+        /// The penalty record.
+        record_id: Uuid,
+        /// First day after the minimum period.
+        ended_on: NaiveDate,
+        /// The scheduled instant this fell due.
+        due_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CreditEvent {}
@@ -319,6 +347,9 @@ pub enum CreditError {
     /// The entry has no period, ended before it, or its day has not come (409).
     #[error("rule: entry {0} does not expire ({1})")]
     NotExpiring(Uuid, String),
+    /// The record is not a penalty whose publicity ends now (409).
+    #[error("rule: record {0} has no publicity period ending ({1})")]
+    NoPublicityEnding(Uuid, String),
     /// The abnormal entry does not escalate (409).
     #[error("rule: entry {0} does not escalate to the serious list ({1})")]
     NotEscalating(Uuid, String),
@@ -362,6 +393,26 @@ impl EntryState {
     }
 }
 
+/// A penalty record and its publicity (行政处罚信息公示).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PenaltyState {
+    /// The record.
+    pub record_id: Uuid,
+    /// The day the penalty took effect: its publicity counts from it.
+    pub effective_on: NaiveDate,
+    /// Ordinary or serious.
+    pub severity: PenaltySeverity,
+    /// The end of its minimum publicity is recorded (then repairable).
+    pub publicity_ended: bool,
+}
+
+impl PenaltyState {
+    /// The first day after the minimum publicity period under `rules`.
+    pub fn publicity_ends(&self, rules: &CreditRules) -> Option<NaiveDate> {
+        months_after(self.effective_on, rules.publicity_months(self.severity))
+    }
+}
+
 /// What a credit subject remembers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CreditState {
@@ -369,6 +420,8 @@ pub struct CreditState {
     pub uscc: Option<Uscc>,
     /// Records so far.
     pub records: u32,
+    /// Penalty records, with their publicity.
+    pub penalties: Vec<PenaltyState>,
     /// Entries in order.
     pub entries: Vec<EntryState>,
 }
@@ -628,10 +681,36 @@ fn handle(
 ) -> Result<CreditEvent, CreditError> {
     Ok(match command {
         CreditCommand::Expire(x) => expire(state, x, today)?,
+        CreditCommand::EndPublicity(x) => {
+            let not = |why: &str| Err(CreditError::NoPublicityEnding(x.record_id, why.into()));
+            let Some(p) = state.penalties.iter().find(|p| p.record_id == x.record_id) else {
+                return not("not a penalty record of this subject");
+            };
+            if p.publicity_ended {
+                return not("its end is recorded already");
+            }
+            let Some(ended_on) = p.publicity_ends(&x.rules) else {
+                return not("its period ends beyond the calendar");
+            };
+            if today < ended_on {
+                return not("its minimum publicity period is still running");
+            }
+            CreditEvent::PublicityEnded {
+                record_id: x.record_id,
+                ended_on,
+                due_at: x.due_at,
+            }
+        }
         CreditCommand::Escalate(x) => escalate(state, x, today)?,
         CreditCommand::Record(uscc, r) => {
             non_empty("summary", &r.summary)?;
             non_empty("legal_basis", &r.legal_basis)?;
+            if r.penalty.is_some() && r.source != RecordSource::Penalty {
+                return Err(CreditError::Invalid(
+                    "penalty".into(),
+                    "a severity is given only for source penalty".into(),
+                ));
+            }
             CreditEvent::CreditRecorded {
                 record_id: derived_id(
                     "jianxin/credit-record/",
@@ -722,7 +801,9 @@ impl esrs::Aggregate for CreditSubject {
             CreditCommand::Record(..) => {
                 matches!(role, Role::CreditOfficer | Role::System | Role::Inspector)
             }
-            CreditCommand::Expire(_) | CreditCommand::Escalate(_) => role == Role::System,
+            CreditCommand::Expire(_)
+            | CreditCommand::Escalate(_)
+            | CreditCommand::EndPublicity(_) => role == Role::System,
             _ => matches!(role, Role::CreditOfficer | Role::System),
         };
         if !allowed {
@@ -752,9 +833,21 @@ impl esrs::Aggregate for CreditSubject {
 /// Folds one event into `state` (also used by the bitemporal evaluation).
 pub fn apply(state: &mut CreditState, event: CreditEvent) {
     match event {
-        CreditEvent::CreditRecorded { uscc, .. } => {
+        CreditEvent::CreditRecorded {
+            uscc,
+            record_id,
+            record,
+        } => {
             state.uscc = Some(uscc);
             state.records += 1;
+            if record.source == RecordSource::Penalty {
+                state.penalties.push(PenaltyState {
+                    record_id,
+                    effective_on: record.effective_on,
+                    severity: record.penalty.unwrap_or(PenaltySeverity::Ordinary),
+                    publicity_ended: false,
+                });
+            }
         }
         CreditEvent::ListEntered {
             entry_id,
@@ -811,6 +904,15 @@ pub fn apply(state: &mut CreditState, event: CreditEvent) {
                 if effective_on.is_some() {
                     e.ended_on = effective_on;
                 }
+            }
+        }
+        CreditEvent::PublicityEnded { record_id, .. } => {
+            if let Some(p) = state
+                .penalties
+                .iter_mut()
+                .find(|p| p.record_id == record_id)
+            {
+                p.publicity_ended = true;
             }
         }
         CreditEvent::ListEntryExpired { entry_id, .. } => {

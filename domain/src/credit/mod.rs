@@ -22,8 +22,9 @@ mod values;
 
 pub use aggregate::{
     apply, credit_subject_id, entry_id, escalation_id, escalation_terms, AnnulEntry, ApplyRepair,
-    CreditCommand, CreditError, CreditEvent, CreditState, CreditSubject, DecideRepair, EnterList,
-    EntryState, EscalateEntry, ExpireEntry, RecordCredit, RemoveFromList, ESCALATION_LEGAL_BASIS,
+    CreditCommand, CreditError, CreditEvent, CreditState, CreditSubject, DecideRepair,
+    EndPublicity, EnterList, EntryState, EscalateEntry, ExpireEntry, PenaltyState, RecordCredit,
+    RemoveFromList, ESCALATION_LEGAL_BASIS,
 };
 pub use check::{
     china_date, entries_known, evaluate, BasisItem, Decision, EndKind, EntryView, Evaluation, Fact,
@@ -34,7 +35,7 @@ pub use rules::{
     valid_scenario, CreditDataError, CreditRules, Measure, MeasuresCatalogue, CREDIT_RULE_KEYS,
     DEFAULT_MEASURES_CSV, DEFAULT_RULES_TEXT,
 };
-pub use values::{AbnormalReason, AbnormalRemoval, Effect, ListId, RecordSource};
+pub use values::{AbnormalReason, AbnormalRemoval, Effect, ListId, PenaltySeverity, RecordSource};
 
 #[cfg(test)]
 mod tests;

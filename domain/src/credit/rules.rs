@@ -48,6 +48,10 @@ pub struct CreditRules {
     pub red_period_months: u32,
     /// Focus-list period.
     pub focus_period_months: u32,
+    /// Minimum publicity of an ordinary administrative penalty; then repairable.
+    pub penalty_publicity_ordinary_months: u32,
+    /// Minimum publicity of a serious administrative penalty; then repairable.
+    pub penalty_publicity_serious_months: u32,
 }
 
 impl Default for CreditRules {
@@ -58,17 +62,21 @@ impl Default for CreditRules {
             abnormal_escalation_months: 36,
             red_period_months: 36,
             focus_period_months: 12,
+            penalty_publicity_ordinary_months: 3,
+            penalty_publicity_serious_months: 12,
         }
     }
 }
 
 /// The keys of a rule file, in order.
-pub const CREDIT_RULE_KEYS: [&str; 5] = [
+pub const CREDIT_RULE_KEYS: [&str; 7] = [
     "serious_period_months",
     "repair_after_months",
     "abnormal_escalation_months",
     "red_period_months",
     "focus_period_months",
+    "penalty_publicity_ordinary_months",
+    "penalty_publicity_serious_months",
 ];
 
 impl CreditRules {
@@ -114,7 +122,17 @@ impl CreditRules {
             abnormal_escalation_months: get("abnormal_escalation_months")?,
             red_period_months: get("red_period_months")?,
             focus_period_months: get("focus_period_months")?,
+            penalty_publicity_ordinary_months: get("penalty_publicity_ordinary_months")?,
+            penalty_publicity_serious_months: get("penalty_publicity_serious_months")?,
         })
+    }
+
+    /// The minimum publicity period of a penalty of `severity`.
+    pub fn publicity_months(&self, severity: super::values::PenaltySeverity) -> u32 {
+        match severity {
+            super::values::PenaltySeverity::Ordinary => self.penalty_publicity_ordinary_months,
+            super::values::PenaltySeverity::Serious => self.penalty_publicity_serious_months,
+        }
     }
 
     /// The listing period of `list`, if it has one (the abnormal list has none: it ends

@@ -413,7 +413,7 @@ fn only_credit_officers_maintain_lists() {
 
 #[test]
 fn rule_files_and_catalogues_are_checked_with_the_line() {
-    let ok = "serious_period_months = 36\nrepair_after_months = 12\nabnormal_escalation_months = 36\nred_period_months = 36\nfocus_period_months = 12\n";
+    let ok = "serious_period_months = 36\nrepair_after_months = 12\nabnormal_escalation_months = 36\nred_period_months = 36\nfocus_period_months = 12\npenalty_publicity_ordinary_months = 3\npenalty_publicity_serious_months = 12\n";
     assert_eq!(CreditRules::parse(ok).unwrap(), CreditRules::default());
     let e = CreditRules::parse("serious_period_months = x\n").unwrap_err();
     assert_eq!(e.line, 1);
@@ -495,6 +495,7 @@ fn record(on: &str) -> CreditCommand {
             legal_basis: "依据".into(),
             effective_on: day(on),
             reference: None,
+            penalty: None,
         },
     )
 }

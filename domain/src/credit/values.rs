@@ -48,6 +48,17 @@ named_enum! {
 }
 
 named_enum! {
+    /// How serious an administrative penalty is, for its minimum publicity period
+    /// (行政处罚信息最短公示期: ordinary 3 months, serious 1 year, by default).
+    pub enum PenaltySeverity ("penalty severity") {
+        /// 一般行政处罚 (适用简易程序或一般失信行为).
+        Ordinary = ("ordinary", "一般"),
+        /// 严重行政处罚 (严重失信行为).
+        Serious = ("serious", "严重"),
+    }
+}
+
+named_enum! {
     /// Why a subject enters the abnormal operations list (列入经营异常名录事由).
     pub enum AbnormalReason ("abnormal-list entry reason") {
         /// 未按规定期限公示年度报告.

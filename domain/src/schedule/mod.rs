@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::calendar::start_of_china_day;
 use crate::case::{CaseState, CaseStep, DeadlineKind};
 use crate::credit::{escalation_id, escalation_terms, CreditRules, CreditState, ListId};
-use crate::credit::{CreditCommand, EscalateEntry, ExpireEntry};
+use crate::credit::{CreditCommand, EndPublicity, EscalateEntry, ExpireEntry};
 use crate::directory::derived_id;
 use crate::event_log::format_micros;
 use crate::result::{FlagOverdue, ResultCommand, ResultState};
@@ -38,6 +38,8 @@ pub enum Job {
     CreditExpiry,
     /// Abnormal entries uncorrected for the escalation period → the serious list.
     CreditEscalation,
+    /// Penalties whose minimum publicity period ended (then repairable).
+    PenaltyPublicity,
     /// Results still unpublished after their deadline (逾期未公示).
     PublicationOverdue,
     /// Case deadlines that ended with their step not taken (办案期限届满).
@@ -50,9 +52,10 @@ pub enum Job {
 
 impl Job {
     /// Every job, in the order they run.
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::CreditExpiry,
         Job::CreditEscalation,
+        Job::PenaltyPublicity,
         Job::PublicationOverdue,
         Job::CaseDeadlines,
         Job::DrawSteps,
@@ -64,6 +67,7 @@ impl Job {
         match self {
             Job::CreditExpiry => "credit_expiry",
             Job::CreditEscalation => "credit_escalation",
+            Job::PenaltyPublicity => "penalty_publicity",
             Job::PublicationOverdue => "publication_overdue",
             Job::CaseDeadlines => "case_deadlines",
             Job::LedgerCheckpoint => "ledger_checkpoint",
@@ -168,6 +172,33 @@ pub fn credit_escalations(
                     abnormal_entry: e.entry_id,
                     rules: *rules,
                     rule_version: rule_version.to_string(),
+                }),
+            })
+        })
+        .collect()
+}
+
+/// Penalty records whose minimum publicity period under `rules` ended by `now` and whose
+/// end is not recorded: due at the first instant of the first day after the period.
+pub fn penalty_publicity(
+    state: &CreditState,
+    rules: &CreditRules,
+    now: DateTime<Utc>,
+) -> Vec<Firing<CreditCommand>> {
+    state
+        .penalties
+        .iter()
+        .filter(|p| !p.publicity_ended)
+        .filter_map(|p| {
+            let due_at = start_of_china_day(p.publicity_ends(rules)?);
+            (due_at <= now).then(|| Firing {
+                job: Job::PenaltyPublicity,
+                due_at,
+                target: format!("record/{}", p.record_id),
+                command: CreditCommand::EndPublicity(EndPublicity {
+                    record_id: p.record_id,
+                    rules: *rules,
+                    due_at,
                 }),
             })
         })

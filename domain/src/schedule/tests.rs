@@ -292,3 +292,81 @@ fn a_case_not_filed_by_its_deadline_is_flagged_once_by_the_system_only() {
     assert!(case_deadlines(case, &after, now).is_empty());
     assert!(step(&after, Role::System, now, fired[0].command.clone()).is_err());
 }
+
+#[test]
+fn a_penalty_ends_its_publicity_after_the_rule_period_by_severity_then_is_repairable() {
+    use crate::credit::{PenaltySeverity, RecordCredit, RecordSource};
+    let record = |severity: Option<PenaltySeverity>| {
+        CreditCommand::Record(
+            uscc(),
+            RecordCredit {
+                source: RecordSource::Penalty,
+                summary: "罚款".into(),
+                legal_basis: "行政处罚法".into(),
+                effective_on: day("2026-01-10"),
+                reference: None,
+                penalty: severity,
+            },
+        )
+    };
+    let officer = at("2026-01-10", 2);
+    let (state, _) = credit(vec![
+        (Role::CreditOfficer, officer, record(None)),
+        (
+            Role::CreditOfficer,
+            officer,
+            record(Some(PenaltySeverity::Serious)),
+        ),
+    ]);
+    let rules = CreditRules::default();
+    let due: Vec<_> = penalty_publicity(&state, &rules, at("2026-06-01", 0))
+        .iter()
+        .map(|f| f.due_at)
+        .collect();
+    assert_eq!(
+        due,
+        vec![start_of_china_day(day("2026-04-10"))],
+        "ordinary: 3 months"
+    );
+    let both = penalty_publicity(&state, &rules, at("2027-02-01", 0));
+    assert_eq!(both.len(), 2);
+    assert_eq!(
+        both[1].due_at,
+        start_of_china_day(day("2027-01-10")),
+        "serious: 12 months"
+    );
+    let (after, facts) = credit(vec![
+        (Role::CreditOfficer, officer, record(None)),
+        (
+            Role::CreditOfficer,
+            officer,
+            record(Some(PenaltySeverity::Serious)),
+        ),
+        (Role::System, at("2027-02-01", 0), both[0].command.clone()),
+    ]);
+    assert!(matches!(
+        facts.last().map(|f| &f.event),
+        Some(CreditEvent::PublicityEnded { ended_on, .. }) if *ended_on == day("2026-04-10")
+    ));
+    assert_eq!(
+        penalty_publicity(&after, &rules, at("2027-02-01", 0)).len(),
+        1
+    );
+    // a severity belongs to penalties only
+    let wrong = CreditCommand::Record(
+        uscc(),
+        RecordCredit {
+            source: RecordSource::Tax,
+            summary: "欠税".into(),
+            legal_basis: "税收征管法".into(),
+            effective_on: day("2026-01-10"),
+            reference: None,
+            penalty: Some(PenaltySeverity::Serious),
+        },
+    );
+    let issued = Issued {
+        meta: meta(Role::CreditOfficer, officer),
+        command: wrong,
+    };
+    assert!(CreditSubject::handle_command(&CreditState::default(), issued).is_err());
+}

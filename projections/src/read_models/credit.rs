@@ -32,7 +32,7 @@ impl ReadModel<CreditSubject> for CreditFacts {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["credit_facts", "credit_entries"]
+        &["credit_facts", "credit_entries", "credit_penalties"]
     }
 
     async fn apply(
@@ -70,6 +70,25 @@ impl ReadModel<CreditSubject> for CreditFacts {
         )
         .await?;
         match &recorded.event {
+            CreditEvent::CreditRecorded {
+                record_id, record, ..
+            } if record.source == jianxin_domain::credit::RecordSource::Penalty => {
+                let severity = record
+                    .penalty
+                    .unwrap_or(jianxin_domain::credit::PenaltySeverity::Ordinary);
+                tx.exec(
+                    "INSERT INTO credit_penalties (record_id, subject_id, effective_on, severity, \
+                     global_sequence) VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        Bind::Text(&record_id.hyphenated().to_string()),
+                        Bind::Text(&subject),
+                        Bind::Text(&record.effective_on.to_string()),
+                        Bind::Text(severity.as_str()),
+                        Bind::Int(seq),
+                    ],
+                )
+                .await
+            }
             CreditEvent::ListEntered {
                 entry_id,
                 uscc,

@@ -329,3 +329,38 @@ pub async fn frozen_task_ids(db: &Database) -> Result<Vec<Uuid>, StoreError> {
     let ids: Vec<String> = on_pool!(db, |p| sqlx::query_scalar(SQL).fetch_all(p).await?);
     ids.iter().map(|s| uuid(s)).collect()
 }
+
+/// A penalty record that may have ended its minimum publicity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PenaltyCandidate {
+    /// The credit subject's aggregate id.
+    pub subject_id: Uuid,
+    /// The record.
+    pub record_id: Uuid,
+    /// The day it took effect.
+    pub effective_on: NaiveDate,
+    /// `ordinary` or `serious`.
+    pub severity: String,
+}
+
+/// Penalty records that took effect on or before `cutoff`.
+pub async fn penalties_since(
+    db: &Database,
+    cutoff: NaiveDate,
+) -> Result<Vec<PenaltyCandidate>, StoreError> {
+    const SQL: &str = "SELECT subject_id, record_id, effective_on, severity FROM credit_penalties \
+        WHERE effective_on <= $1 ORDER BY effective_on, record_id";
+    let cutoff = cutoff.to_string();
+    on_pool!(db, |p| {
+        let mut out = vec![];
+        for r in sqlx::query(SQL).bind(&cutoff).fetch_all(p).await? {
+            out.push(PenaltyCandidate {
+                subject_id: uuid(&r.try_get::<String, _>(0)?)?,
+                record_id: uuid(&r.try_get::<String, _>(1)?)?,
+                effective_on: date(&r.try_get::<String, _>(2)?)?,
+                severity: r.try_get(3)?,
+            });
+        }
+        Ok(out)
+    })
+}

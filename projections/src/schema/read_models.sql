@@ -192,3 +192,12 @@ CREATE TABLE IF NOT EXISTS scheduler_runs (
     firings         TEXT   NOT NULL
 );
 CREATE INDEX IF NOT EXISTS scheduler_runs_job ON scheduler_runs (job, global_sequence);
+-- Penalty records with their severity, for the end of their minimum publicity.
+CREATE TABLE IF NOT EXISTS credit_penalties (
+    record_id       TEXT   NOT NULL PRIMARY KEY,
+    subject_id      TEXT   NOT NULL,
+    effective_on    TEXT   NOT NULL,
+    severity        TEXT   NOT NULL,
+    global_sequence BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credit_penalties_day ON credit_penalties (effective_on);
