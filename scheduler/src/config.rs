@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Duration, FixedOffset, Offset, Utc};
 use cron::Schedule;
+use jianxin_domain::reference_data::key_value_lines;
 use jianxin_domain::schedule::Job;
 use sha2::{Digest, Sha256};
 
@@ -42,16 +43,8 @@ impl SchedulerConfig {
     pub fn parse(text: &str) -> Result<SchedulerConfig, SchedulerError> {
         let mut jobs = BTreeMap::new();
         let mut grace = None;
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let l = raw.split('#').next().unwrap_or("").trim();
-            if l.is_empty() {
-                continue;
-            }
-            let Some((k, v)) = l.split_once('=') else {
-                return Err(bad(line, format!("expected `key = value`, found {l:?}")));
-            };
-            let (k, v) = (k.trim(), v.trim());
+        let pairs = key_value_lines(text).map_err(|(l, m)| bad(l, m))?;
+        for (line, k, v) in pairs {
             if k == "beacon_grace_minutes" {
                 let n: i64 = v
                     .parse()

@@ -83,16 +83,8 @@ impl CreditRules {
     /// Parses a rule file; every key once, values 1..=1200 months.
     pub fn parse(text: &str) -> Result<CreditRules, CreditDataError> {
         let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
-        for (i, raw) in text.lines().enumerate() {
-            let line = i + 1;
-            let l = raw.split('#').next().unwrap_or("").trim();
-            if l.is_empty() {
-                continue;
-            }
-            let Some((k, v)) = l.split_once('=') else {
-                return Err(bad(line, format!("expected `key = value`, found {l:?}")));
-            };
-            let (k, v) = (k.trim(), v.trim());
+        let pairs = crate::reference_data::key_value_lines(text).map_err(|(l, m)| bad(l, m))?;
+        for (line, k, v) in pairs {
             let Some(key) = CREDIT_RULE_KEYS.iter().find(|x| **x == k) else {
                 return Err(bad(
                     line,

@@ -7,10 +7,12 @@
 mod aggregate;
 mod commands;
 mod events;
+mod key_values;
 
 pub use aggregate::{ReferenceData, ReferenceDataError, ReferenceDataState};
 pub use commands::{LoadReferenceData, ReferenceDataCommand};
 pub use events::{ReferenceDataEvent, ReferenceKind};
+pub use key_values::key_value_lines;
 
 #[cfg(test)]
 mod tests;
