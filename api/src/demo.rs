@@ -140,7 +140,6 @@ pub async fn seed(state: &AppState) -> Result<DemoSeed, OpError> {
     appended += seed_draws(state).await?;
     appended += crate::demo_credit::seed_credit(state).await?;
     appended += crate::cases::seed_demo(state).await?;
-    appended += crate::demo_results::seed_results(state).await?;
     let mut tokens = vec![];
     for (role, user, scopes) in DEMO_USERS {
         let scopes = scopes.iter().map(|s| s.to_string()).collect();

@@ -1,6 +1,7 @@
 //! The demo's inspection results (检查结果演示): three subjects of the demo's
 //! single-department task are recorded by their teams and published, so that the public
-//! site shows published results and their chart (`serve --demo`). The demo inspector
+//! site shows published results and their chart. Only `serve --demo` seeds them (the
+//! tests of results start from `demo seed`'s unrecorded teams). The demo inspector
 //! `SJ-D02`'s own assignments are left unrecorded, for the inspector's workbench. Each
 //! step runs on a set clock; a result already recorded is left as it is, so a second
 //! seeding appends nothing.
