@@ -2,6 +2,7 @@
 //! a real PostgreSQL (`JIANXIN_TEST_PG`, set by `scripts/test`).
 
 mod binary;
+mod browser;
 mod cases;
 mod cli;
 mod cli_draw;
@@ -12,3 +13,4 @@ mod http;
 mod http_directory;
 mod http_draw;
 mod results;
+mod web;
