@@ -23,7 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/web/inspector/recusal", post(recuse))
 }
 
-const CATEGORIES: [(&str, &str); 7] = [
+/// The result categories (docs/RESULTS.md §3): stored name and Chinese name.
+pub(super) const CATEGORIES: [(&str, &str); 7] = [
     ("no_problem", "未发现问题"),
     ("corrected_on_order", "发现问题已责令改正"),
     ("pending_follow_up", "发现问题待后续处理"),

@@ -83,7 +83,9 @@ async fn home(State(state): State<AppState>, lang: Lang) -> Response {
             .pointer("/content/category")
             .and_then(Value::as_str)
             .unwrap_or("?");
-        *by_category.entry(category.to_string()).or_default() += 1;
+        *by_category
+            .entry(category_name(lang, category))
+            .or_default() += 1;
     }
     body.push_str(&format!(
         "<h2>{}</h2>{}",
@@ -129,13 +131,24 @@ fn published_table(lang: Lang, items: &[&Value]) -> String {
             t = q(s(i, "task_id")),
             ts = esc(s(i, "task_id").get(..8).unwrap_or_default()),
             u = esc(s(i, "uscc")),
-            c = esc(i.pointer("/content/category").and_then(Value::as_str).unwrap_or_default()),
+            c = esc(&category_name(lang, i.pointer("/content/category").and_then(Value::as_str).unwrap_or_default())),
             v = esc(&text(i, "version")),
             p = esc(s(i, "published_at")),
         ));
     }
     out.push_str("</tbody></table>");
     out
+}
+
+/// A result category for people: its Chinese name in Chinese, its stored name in English.
+fn category_name(lang: Lang, category: &str) -> String {
+    match super::inspector::CATEGORIES
+        .iter()
+        .find(|(c, _)| *c == category)
+    {
+        Some((c, zh)) => lang.t(zh, c).to_string(),
+        None => category.to_string(),
+    }
 }
 
 fn status_name(lang: Lang, status: &str) -> String {
