@@ -22,6 +22,8 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// A subject on the serious list from 2024-03-01 to 2027-03-01 in the demo.
 const DEMO_SERIOUS: &str = "91330102MA00000587";
+/// A serious-list entry of 2025-05-01 annulled as wrongful on 2025-08-01 in the demo.
+const DEMO_ANNULLED: &str = "91330102MA00001113";
 
 /// One HTTP/1.1 exchange (`Connection: close`): status and body.
 fn http(
@@ -596,6 +598,25 @@ fn web_workbench_in_a_real_browser() {
     assert!(basis.contains("《政府采购法》第二十二条"), "{basis}");
     assert!(basis.contains("serious"), "{basis}");
     b.screenshot("13-credit-check");
+    // known at: an entry annulled (recorded 2025-08-01) restricted as known before it,
+    // and restricts nothing as known now
+    b.goto(&format!("{}/web/credit", site.base));
+    b.type_into("#subject", DEMO_ANNULLED);
+    b.exec(
+        "document.getElementById('date').value = '2025-06-01'; \
+         document.getElementById('known_at').value = '2025-07-01T10:00'",
+        json!([]),
+    );
+    b.click("#run-check");
+    b.find("#decision[data-decision='restricted']");
+    b.screenshot("13b-credit-check-known-before-annulment");
+    b.goto(&format!(
+        "{}/web/credit?subject={DEMO_ANNULLED}&scenario=government_procurement&date=2025-06-01",
+        site.base
+    ));
+    b.find("#decision[data-decision='allowed']");
+    let why = b.text("#not-applicable");
+    assert!(why.contains("annul"), "the annulment is the reason: {why}");
     b.goto(&format!("{}/web/credit/entries", site.base));
     b.find("#chart-entries");
     b.find("#repairs");
