@@ -78,9 +78,12 @@ async fn every_staff_page_is_role_checked(app: &TestApp) {
         let to = res.header("location").unwrap_or_default();
         assert!(to.starts_with("/web/login?next="), "{to}");
     }
-    // the public pages need no session
+    // the public pages need no session; no page may be framed by another site
     for path in ["/web/", "/web/checkpoint", "/web/subjects"] {
-        assert_eq!(page(app, path, None).await.status.as_u16(), 200, "{path}");
+        let res = page(app, path, None).await;
+        assert_eq!(res.status.as_u16(), 200, "{path}");
+        let csp = res.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
     }
 }
 on_both!(every_staff_page_is_role_checked);
