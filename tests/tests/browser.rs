@@ -460,6 +460,9 @@ fn web_workbench_in_a_real_browser() {
     b.find("html[lang='zh-CN']");
 
     // --- a page refused to the wrong role ---------------------------------------------
+    b.goto(&format!("{}/web/login", site.base));
+    b.find("#token");
+    b.screenshot("05a-login");
     b.login(&site, &token("inspector"));
     b.goto(&format!("{}/web/credit", site.base));
     let refused = b.find("#error[data-status='403']");
