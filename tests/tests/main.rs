@@ -12,5 +12,5 @@ mod helpers;
 mod http;
 mod http_directory;
 mod http_draw;
+mod http_web;
 mod results;
-mod web;
