@@ -9,12 +9,14 @@
 //! - [`results`]: inspection results, their deadlines and publication.
 //! - [`http`]: the router, errors as RFC 9457 problems, authentication, OpenAPI.
 //! - [`cli`]: the `jianxin` command line.
+//! - [`web`]: the web workbench and the public site (`/web/…`).
 
 pub mod cases;
 pub mod cli;
 pub mod credit;
 pub mod demo;
 pub mod demo_credit;
+pub mod demo_results;
 pub mod http;
 pub mod import;
 pub mod keys;
@@ -26,5 +28,6 @@ pub mod settings;
 pub mod state;
 pub mod tasks;
 pub mod tokens;
+pub mod web;
 
 pub use state::AppState;

@@ -2,6 +2,7 @@
 //! a real PostgreSQL (`JIANXIN_TEST_PG`, set by `scripts/test`).
 
 mod binary;
+mod browser;
 mod cases;
 mod cli;
 mod cli_draw;
@@ -11,5 +12,6 @@ mod helpers;
 mod http;
 mod http_directory;
 mod http_draw;
+mod http_web;
 mod results;
 mod scheduler;

@@ -71,7 +71,9 @@ pub async fn serve(settings: &Settings, format: Format, args: ServeArgs) -> Resu
         .map_err(|e| CliError::Infra(format!("listener: {e}")))?;
     let base = format!("http://{addr}");
     if args.demo {
-        let seeded = demo::seed(&state).await?;
+        let mut seeded = demo::seed(&state).await?;
+        // published results for the public site; `demo seed` leaves them to the tests
+        seeded.events_appended += crate::demo_results::seed_results(&state).await?;
         print_seed(format, Some(&base), &seeded);
     }
     let jobs = if args.no_scheduler {

@@ -310,7 +310,7 @@ fn generic_detail(status: StatusCode, request_id: Option<&str>) -> String {
 }
 
 /// Middleware: log the cause of each 5xx with the request id and put that id in the body;
-/// give every other error response without a problem body one.
+/// give every other error response without a problem body (or an HTML page) one.
 pub async fn finish_problems(req: Request, next: Next) -> Response {
     let request_id = req
         .headers()
@@ -332,7 +332,12 @@ pub async fn finish_problems(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // the web pages (`crate::web`) answer their errors as HTML pages for people
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_page {
         return res;
     }
     let error = ApiError::Status(status);

@@ -119,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(results::router())
         .merge(credit::router())
         .merge(cases::router())
+        .merge(crate::web::router())
         .fallback(no_route)
         .layer(layers)
         .with_state(state)
