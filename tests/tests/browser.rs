@@ -449,6 +449,17 @@ fn web_workbench_in_a_real_browser() {
     assert!(zip.starts_with(b"PK"), "the bundle is a zip");
     b.goto(&format!("{}/web/checkpoint", site.base));
     assert!(b.text("#checkpoint").contains('—'), "a signed note");
+    // the scheduler inside `serve` stores a checkpoint of the seeded log as it starts
+    let mut stored = false;
+    for _ in 0..40 {
+        if b.page_text().contains("签署时点") {
+            stored = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        b.goto(&format!("{}/web/checkpoint", site.base));
+    }
+    assert!(stored, "a checkpoint stored by the scheduler is listed");
     b.screenshot("03-public-checkpoint");
     b.click("#lang-toggle");
     b.find("html[lang='en']");

@@ -352,9 +352,45 @@ async fn checkpoint(State(state): State<AppState>, lang: Lang) -> Response {
         return error_page(lang, &viewer, note.status, &note.detail());
     }
     let key = call::get(&state, "/v1/log/key", None).await;
+    let stored = call::get(&state, "/v1/public/checkpoints?limit=1000", None).await;
+    let mut archive = String::new();
+    if let Some(list) = stored.json.get("checkpoints").and_then(|c| c.as_array()) {
+        for c in list.iter().rev().take(20) {
+            let text = |k: &str| {
+                c.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let size = c
+                .get("tree_size")
+                .and_then(|v| v.as_i64())
+                .unwrap_or_default();
+            archive.push_str(&format!(
+                "<tr><td>{}</td><td>{size}</td><td><code>{}</code></td></tr>",
+                esc(&text("due_at")),
+                esc(&text("root_hash")),
+            ));
+        }
+    }
+    let archive = if archive.is_empty() {
+        format!(
+            "<p>{}</p>",
+            lang.t("尚无存档的检查点。", "No checkpoint stored yet.")
+        )
+    } else {
+        format!(
+            "<table id=\"stored-checkpoints\"><tr><th>{}</th><th>{}</th><th>{}</th></tr>{archive}</table>\
+<p><a href=\"/v1/public/checkpoints\">/v1/public/checkpoints</a></p>",
+            lang.t("签署时点", "Due at"),
+            lang.t("树大小", "Tree size"),
+            lang.t("树根", "Root"),
+        )
+    };
     let body = format!(
         "<p>{}</p><pre id=\"checkpoint\">{}</pre><h2>{}</h2><pre id=\"key\">{}</pre>\
-<p><code>jianxin log verify-proof --checkpoint checkpoint.txt --proof proof.json</code></p>",
+<p><code>jianxin log verify-proof --checkpoint checkpoint.txt --proof proof.json</code></p>\
+<h2>{}</h2>{archive}",
         lang.t(
             "检查点对日志的 Merkle 树根签名。保存它：以后的任何检查点都必须与它一致（一致性证明）。",
             "The checkpoint signs the root of the log's Merkle tree. Keep it: every later checkpoint must be consistent with it (consistency proof)."
@@ -362,6 +398,7 @@ async fn checkpoint(State(state): State<AppState>, lang: Lang) -> Response {
         esc(&note.text),
         lang.t("验证公钥", "Verifier key"),
         esc(&key.text),
+        lang.t("定时存档的检查点（最近 20 个）", "Checkpoints stored by the scheduler (latest 20)"),
     );
     page(
         lang,
