@@ -108,5 +108,5 @@ aggregates! {
     inspection_result: InspectionResult => [ResultViews],
     credit_subject: CreditSubject => [CreditFacts],
     credit_query: CreditQuery => [CreditQueries],
-    enforcement_case: jianxin_domain::case::EnforcementCase => [crate::read_models::CaseViews],
+    enforcement_case: jianxin_domain::case::EnforcementCase => [crate::read_models::CaseViews::default()],
 }
