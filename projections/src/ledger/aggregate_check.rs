@@ -73,7 +73,12 @@ pub async fn check_aggregate<E: Envelope>(
     } = chain
         .await
         .map_err(|e| StoreError::Encoding(format!("ledger read task: {e}")))??;
-    let last = own.last().map_or(0, |r| r.global_sequence as u64);
+    // an event row beyond the entries (or an entry gone) makes any break relevant
+    let last = if rows.len() > own.len() {
+        u64::MAX
+    } else {
+        own.last().map_or(0, |r| r.global_sequence as u64)
+    };
     let mut failure = broken.filter(|f| f.global_sequence <= last);
     let mut events = Vec::with_capacity(rows.len());
     for (i, (event, payload)) in rows.into_iter().zip(payloads).enumerate() {
