@@ -108,7 +108,8 @@ aggregates! {
     inspection_result: InspectionResult => [ResultViews],
     credit_subject: CreditSubject => [CreditFacts],
     credit_query: CreditQuery => [CreditQueries],
-    enforcement_case: jianxin_domain::case::EnforcementCase => [crate::read_models::CaseViews],
+    enforcement_case: jianxin_domain::case::EnforcementCase
+        => [crate::read_models::CaseViews::default()],
     checkpoint_archive: jianxin_domain::integrity::archive::CheckpointArchive
         => [crate::read_models::PublishedCheckpoints],
     scheduler_job: jianxin_domain::schedule::SchedulerJob => [crate::read_models::SchedulerRuns],

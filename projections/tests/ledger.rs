@@ -4,7 +4,7 @@
 
 use jianxin_domain::integrity::{hash_from_hex, leaf_hash, verify_consistency, verify_inclusion};
 use jianxin_domain::reference_data::{ReferenceData, ReferenceKind};
-use jianxin_projections::ledger::{consistency, inclusion, verify, Expectation};
+use jianxin_projections::ledger::{check_aggregate, consistency, inclusion, verify, Expectation};
 use proptest::prelude::*;
 use uuid::Uuid;
 
@@ -268,3 +268,90 @@ proptest! {
         });
     }
 }
+
+/// The aggregate whose event is at global sequence `k` in a log made by `fill`.
+fn owner(k: usize) -> Uuid {
+    let kind = if (k - 1) % 3 == 1 {
+        ReferenceKind::Divisions
+    } else {
+        ReferenceKind::Calendar
+    };
+    kind.aggregate_id()
+}
+
+type RefEvent = <ReferenceData as esrs::Aggregate>::Event;
+
+/// `check_aggregate` (the case replay's check) finds every mutation where `log verify`
+/// does: the earliest failure the two aggregates' checks report is verify's (a swap
+/// may change one row only, as SQLite's UPDATE sees its own earlier writes).
+async fn mutate_and_check(backend: Backend, n: usize, k: usize, m: Mutation) {
+    let db = TestDb::new(backend).await;
+    fill(&db, n).await;
+    let intact = check_aggregate::<RefEvent>(db.log.database(), "reference_data", owner(k))
+        .await
+        .expect("db");
+    assert!(intact.failure.is_none(), "{:?}", intact.failure);
+    assert_eq!(intact.events.len(), intact.entries.len());
+    drop_triggers(&db).await;
+    let (sql, expected_at) = m.sql(db.is_pg(), k, n);
+    db.exec(&sql).await.expect("mutation");
+    let mut found = vec![];
+    for kind in [ReferenceKind::Calendar, ReferenceKind::Divisions] {
+        let c =
+            check_aggregate::<RefEvent>(db.log.database(), "reference_data", kind.aggregate_id())
+                .await
+                .expect("db");
+        found.extend(c.failure.map(|f| f.global_sequence));
+    }
+    assert_eq!(
+        found.iter().min().copied(),
+        Some(expected_at as u64),
+        "{m:?} at {k}/{n}: {found:?}"
+    );
+    db.finish().await;
+}
+
+on_both!(
+    the_aggregate_check_catches_every_mutation_of_its_rows_and_the_chain,
+    |db: TestDb| async move {
+        let backend = if db.is_pg() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        db.finish().await;
+        for m in ALL {
+            mutate_and_check(backend, 4, 2, m).await;
+            mutate_and_check(backend, 3, 3, m).await;
+        }
+    }
+);
+
+on_both!(
+    the_aggregate_check_ignores_other_rows_and_its_proofs_equal_the_single_ones,
+    |db: TestDb| async move {
+        fill(&db, 7).await;
+        let calendar = ReferenceKind::Calendar.aggregate_id();
+        let c = check_aggregate::<RefEvent>(db.log.database(), "reference_data", calendar)
+            .await
+            .expect("db");
+        assert_eq!(c.tree.size(), 7);
+        for (seq, entry) in &c.entries {
+            let one = inclusion(db.log.database(), *seq, None)
+                .await
+                .expect("proof");
+            assert_eq!(one.entry.as_bytes(), entry.as_slice());
+            let hashes = c.tree.inclusion_proof(seq - 1).expect("in the tree");
+            assert_eq!(Ok(hashes), one.inclusion.decode_hashes());
+        }
+        // a changed event row of the other aggregate is not the calendar's break
+        drop_triggers(&db).await;
+        let (sql, _) = Mutation::EventPayload.sql(db.is_pg(), 2, 7);
+        db.exec(&sql).await.expect("mutation");
+        let c = check_aggregate::<RefEvent>(db.log.database(), "reference_data", calendar)
+            .await
+            .expect("db");
+        assert!(c.failure.is_none(), "{:?}", c.failure);
+        db.finish().await;
+    }
+);

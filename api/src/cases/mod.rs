@@ -14,7 +14,9 @@ use jianxin_domain::case::{
 };
 use jianxin_domain::event_log::{Actor, Issued, Recorded};
 use jianxin_domain::integrity::{InclusionProof, NoteSigner};
-use jianxin_projections::ledger::{aggregate_proofs, verify};
+use jianxin_projections::ledger::{
+    check_aggregate, proofs_of, verify, CheckedAggregate, IntegrityFailure,
+};
 use jianxin_projections::read_models::{case_ledger_sequences, case_rows, CaseRow};
 use jianxin_projections::{Clock, EventLog, Executed};
 use serde::Serialize;
@@ -149,21 +151,25 @@ pub async fn events(log: &EventLog, id: Uuid) -> Result<Vec<Recorded<CaseEvent>>
     Ok(events)
 }
 
-/// The `integrity_break` of case `id`, if the ledger fails verification at or before
-/// the case's last event: a hash chain that breaks there cannot vouch for the case.
-async fn integrity(log: &EventLog, id: Uuid) -> Result<Option<Deviation>, OpError> {
-    let sequences = case_ledger_sequences(log.database(), id).await?;
-    let Some(last) = sequences.last().copied() else {
-        return Ok(None);
-    };
-    let Err(failure) = verify(log.database(), None).await? else {
-        return Ok(None);
-    };
-    if failure.global_sequence > last {
-        return Ok(None);
+/// The case's events, checked against the ledger (its own rows and the chain of the whole
+/// log up to its last event), with the tree its proofs are read from.
+async fn checked(
+    log: &EventLog,
+    id: Uuid,
+) -> Result<CheckedAggregate<Recorded<CaseEvent>>, OpError> {
+    use esrs::Aggregate;
+    let checked = check_aggregate(log.database(), EnforcementCase::NAME, id).await?;
+    if checked.events.is_empty() && checked.entries.is_empty() {
+        return Err(OpError::NotFound(format!("no enforcement case {id}")));
     }
+    Ok(checked)
+}
+
+/// The `integrity_break` of a case whose ledger check found `failure`; `sequences`: the
+/// ledger positions of the case's events, to tell its own events from the rest.
+fn integrity_break(failure: &IntegrityFailure, sequences: &[u64]) -> Deviation {
     let own = sequences.iter().position(|s| *s == failure.global_sequence);
-    Ok(Some(Deviation {
+    Deviation {
         code: DeviationCode::IntegrityBreak,
         sequence: own.map_or(0, |i| i as u64 + 1),
         step: if own.is_some() { "event" } else { "ledger" }.into(),
@@ -173,7 +179,13 @@ async fn integrity(log: &EventLog, id: Uuid) -> Result<Option<Deviation>, OpErro
             "what": failure.what,
             "case_event": own.is_some(),
         }),
-    }))
+    }
+}
+
+/// The `integrity_break` of a checked case, if any.
+fn checked_break(c: &CheckedAggregate<Recorded<CaseEvent>>) -> Option<Deviation> {
+    let sequences: Vec<u64> = c.entries.iter().map(|(s, _)| *s).collect();
+    c.failure.as_ref().map(|f| integrity_break(f, &sequences))
 }
 
 /// The deviations of one case.
@@ -187,34 +199,43 @@ pub struct CaseDeviations {
 
 /// Every deviation of case `id`, with the ledger's verdict.
 pub async fn deviations(log: &EventLog, id: Uuid) -> Result<CaseDeviations, OpError> {
-    let events = events(log, id).await?;
-    let mut found: Vec<Deviation> = integrity(log, id).await?.into_iter().collect();
-    found.extend(case::deviations(&events));
+    let checked = checked(log, id).await?;
+    let mut found: Vec<Deviation> = checked_break(&checked).into_iter().collect();
+    found.extend(case::deviations(&checked.events));
     Ok(CaseDeviations {
         id,
         deviations: found,
     })
 }
 
-/// The deviations of every case that has any.
+/// The deviations of every case that has any. The whole log is verified once (as `log
+/// verify` does); a failure at or before a case's last event is that case's
+/// `integrity_break`. The verification runs while the cases are read.
 pub async fn deviations_all(log: &EventLog) -> Result<Vec<CaseDeviations>, OpError> {
-    let broken = verify(log.database(), None).await?.err();
+    let (verified, scanned) = tokio::join!(verify(log.database(), None), async {
+        let mut out = vec![];
+        for row in case_rows(log.database()).await? {
+            let id = case_id(&row.id)?;
+            let found = case::deviations(&events(log, id).await?);
+            out.push((id, found));
+        }
+        Ok::<_, OpError>(out)
+    });
+    let broken = verified?.err();
     let mut out = vec![];
-    for row in case_rows(log.database()).await? {
-        let id = case_id(&row.id)?;
-        let events = events(log, id).await?;
-        let mut found = vec![];
+    for (id, found) in scanned? {
+        let mut all = vec![];
         if let Some(f) = &broken {
             let sequences = case_ledger_sequences(log.database(), id).await?;
             if sequences.last().is_some_and(|l| f.global_sequence <= *l) {
-                found = integrity(log, id).await?.into_iter().collect();
+                all.push(integrity_break(f, &sequences));
             }
         }
-        found.extend(case::deviations(&events));
-        if !found.is_empty() {
+        all.extend(found);
+        if !all.is_empty() {
             out.push(CaseDeviations {
                 id,
-                deviations: found,
+                deviations: all,
             });
         }
     }
@@ -271,21 +292,12 @@ pub async fn replay(
     id: Uuid,
     at: Option<DateTime<Utc>>,
 ) -> Result<CaseReplay, OpError> {
-    use esrs::Aggregate;
-    let events = events(log, id).await?;
-    let replayed = case::replay(&events, at);
-    let shown = &events[..replayed.steps.len()];
-    let mut found: Vec<Deviation> = integrity(log, id).await?.into_iter().collect();
+    let checked = checked(log, id).await?;
+    let replayed = case::replay(&checked.events, at);
+    let shown = &checked.events[..replayed.steps.len()];
+    let mut found: Vec<Deviation> = checked_break(&checked).into_iter().collect();
     found.extend(case::deviations(shown));
-    let p = aggregate_proofs(
-        log.database(),
-        EnforcementCase::NAME,
-        id,
-        signer,
-        origin,
-        now,
-    )
-    .await?;
+    let p = proofs_of(&checked.tree, checked.entries, signer, origin, now)?;
     let proofs = Proofs {
         checkpoint: p.checkpoint_note,
         tree_size: p.tree_size,
@@ -295,7 +307,8 @@ pub async fn replay(
             .zip(p.proofs)
             .map(|((global_sequence, bytes), proof)| EventProof {
                 global_sequence,
-                entry: String::from_utf8_lossy(&bytes).into_owned(),
+                entry: String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
                 proof,
             })
             .collect(),

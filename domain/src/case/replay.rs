@@ -167,12 +167,34 @@ pub struct Deviation {
 
 /// Every deviation of the replayed steps, in step order.
 pub fn deviations(events: &[Recorded<CaseEvent>]) -> Vec<Deviation> {
+    let mut scan = DeviationScan::default();
     let mut out = Vec::new();
-    let mut state = CaseState::default();
-    let mut highest: Option<(u8, &'static str)> = None;
-    let mut hearing_pending = false;
-    for (i, e) in events.iter().enumerate() {
-        let seq = i as u64 + 1;
+    for e in events {
+        out.extend(scan.push(e));
+    }
+    out
+}
+
+/// The deviation rules as a running fold: what [`deviations`] keeps between steps, so a
+/// read model can take a case one new event at a time instead of re-reading it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviationScan {
+    /// The state folded from the steps so far.
+    pub state: CaseState,
+    /// The highest rank in the lawful order so far, and the step that reached it.
+    highest: Option<(u8, &'static str)>,
+    /// A timely hearing request is waiting for its hearing.
+    hearing_pending: bool,
+    /// Deviations found so far.
+    pub found: u64,
+}
+
+impl DeviationScan {
+    /// Takes the next step (in log order) and gives the deviations it shows.
+    pub fn push(&mut self, e: &Recorded<CaseEvent>) -> Vec<Deviation> {
+        let mut out = Vec::new();
+        let state = &self.state;
+        let seq = state.events + 1;
         let step = e.event.name();
         let mut push = |code, message: String, evidence: Value| {
             out.push(Deviation {
@@ -193,15 +215,15 @@ pub fn deviations(events: &[Recorded<CaseEvent>]) -> Vec<Deviation> {
             }
         }
         if let Some(rank) = e.event.rank() {
-            if let Some((top, after)) = highest.filter(|(top, _)| rank < *top) {
+            if let Some((top, after)) = self.highest.filter(|(top, _)| rank < *top) {
                 push(
                     DeviationCode::StepOutOfOrder,
                     format!("{step} recorded after {after}"),
                     json!({ "after": after, "rank": rank, "highest_rank": top }),
                 );
             }
-            if highest.is_none_or(|(top, _)| rank > top) {
-                highest = Some((rank, step));
+            if self.highest.is_none_or(|(top, _)| rank > top) {
+                self.highest = Some((rank, step));
             }
         }
         match &e.event {
@@ -220,8 +242,8 @@ pub fn deviations(events: &[Recorded<CaseEvent>]) -> Vec<Deviation> {
             CaseEvent::HearingRequested {
                 requested_on,
                 deadline,
-            } => hearing_pending |= requested_on <= deadline,
-            CaseEvent::HearingHeld { .. } => hearing_pending = false,
+            } => self.hearing_pending |= requested_on <= deadline,
+            CaseEvent::HearingHeld { .. } => self.hearing_pending = false,
             CaseEvent::CaseDecided { outcome, major, .. } => {
                 let penalty = matches!(outcome, Outcome::Penalty { .. });
                 if penalty && state.noticed_on.is_none() {
@@ -266,7 +288,7 @@ pub fn deviations(events: &[Recorded<CaseEvent>]) -> Vec<Deviation> {
                         json!({ "approver": e.actor.user, "investigators": state.investigators }),
                     );
                 }
-                if penalty && hearing_pending {
+                if penalty && self.hearing_pending {
                     push(
                         DeviationCode::HearingRequestIgnored,
                         "a penalty decided after a timely hearing request, without the hearing"
@@ -277,7 +299,8 @@ pub fn deviations(events: &[Recorded<CaseEvent>]) -> Vec<Deviation> {
             }
             _ => {}
         }
-        state = apply(state, e);
+        self.state = apply(std::mem::take(&mut self.state), e);
+        self.found += out.len() as u64;
+        out
     }
-    out
 }

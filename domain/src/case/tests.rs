@@ -428,3 +428,37 @@ proptest! {
         prop_assert_eq!(&late.steps[..early.steps.len()], &early.steps[..]);
     }
 }
+
+/// The running scan (what the `enforcement_cases` read model keeps between events) gives,
+/// one event at a time, exactly the deviations and the state of the whole fold.
+#[test]
+fn the_running_scan_equals_the_whole_fold_at_every_step() {
+    let requested = noticed().officer("2025-03-12", CaseStep::RequestHearing);
+    let cases = [
+        clean(),
+        requested
+            .clone()
+            .boss("2025-03-20", decide(Tier::Ordinary, Some(10_000), None)),
+        noticed()
+            .officer("2025-03-11", evidence(&[]))
+            .then(
+                PARTNER,
+                Role::ApprovingOfficer,
+                "2025-06-10",
+                decide(Tier::Serious, Some(100_000), None),
+            )
+            .officer("2025-06-20", CaseStep::Serve),
+    ];
+    for case in cases {
+        let mut scan = DeviationScan::default();
+        let mut found = vec![];
+        for (i, e) in case.0.iter().enumerate() {
+            found.extend(scan.push(e));
+            let prefix = &case.0[..=i];
+            assert_eq!(found, deviations(prefix), "after event {}", i + 1);
+            assert_eq!(scan.found, found.len() as u64);
+            assert_eq!(scan.state, replay(prefix, None).state);
+        }
+        assert!(!found.is_empty() || case.codes().is_empty());
+    }
+}

@@ -24,6 +24,7 @@ pub mod merkle;
 pub mod note;
 pub mod proof;
 pub mod proof_json;
+pub mod tree_levels;
 
 #[cfg(test)]
 mod checkpoint_tests;
@@ -45,3 +46,4 @@ pub use proof::{
     consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, ProofError,
 };
 pub use proof_json::{ConsistencyProof, InclusionProof};
+pub use tree_levels::TreeLevels;

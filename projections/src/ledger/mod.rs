@@ -3,13 +3,15 @@
 //! holding a signed checkpoint can prove the log was only ever appended to.
 //! `docs/LEDGER.md` specifies the encodings.
 
+pub mod aggregate_check;
 pub(crate) mod append;
 pub mod proofs;
 pub mod read;
 pub mod verify;
 
+pub use aggregate_check::{check_aggregate, CheckedAggregate};
 pub use proofs::{
-    aggregate_proofs, consistency, current_checkpoint, inclusion, leaf_hashes, AggregateProofs,
-    EventProof, ProofRequestError,
+    aggregate_proofs, consistency, current_checkpoint, inclusion, leaf_hashes, proofs_of,
+    AggregateProofs, EventProof, ProofRequestError,
 };
 pub use verify::{verify, Expectation, IntegrityFailure, Verified};

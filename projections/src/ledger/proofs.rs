@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use jianxin_domain::integrity::{
     consistency_proof, hash_to_hex, inclusion_proof, leaf_hash, root_from_leaf_hashes,
-    sign_checkpoint, Checkpoint, ConsistencyProof, Hash, InclusionProof, NoteSigner,
+    sign_checkpoint, Checkpoint, ConsistencyProof, Hash, InclusionProof, NoteSigner, TreeLevels,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -164,7 +164,8 @@ pub struct AggregateProofs {
 }
 
 /// The entries of aggregate `aggregate_type`/`aggregate_id`, their inclusion proofs and
-/// a checkpoint signed now. The leaves are read once, whatever the number of entries.
+/// a checkpoint signed now. The leaves are read once and the tree built once, whatever
+/// the number of entries.
 pub async fn aggregate_proofs(
     db: &Database,
     aggregate_type: &str,
@@ -173,12 +174,8 @@ pub async fn aggregate_proofs(
     origin: &str,
     now: DateTime<Utc>,
 ) -> Result<AggregateProofs, StoreError> {
-    let leaves = leaf_hashes(db, None).await?;
-    let size = leaves.len() as u64;
-    let cp = Checkpoint::new(origin, size, root_from_leaf_hashes(&leaves), now)
-        .map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
-    let checkpoint_note =
-        sign_checkpoint(&cp, signer).map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
+    let tree = TreeLevels::new(leaf_hashes(db, None).await?);
+    let size = tree.size();
     const SQL: &str = "SELECT global_sequence, canonical FROM ledger \
                        WHERE aggregate_type = $1 AND aggregate_id = $2 AND global_sequence <= $3 \
                        ORDER BY global_sequence";
@@ -202,14 +199,35 @@ pub async fn aggregate_proofs(
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect::<Result<_, sqlx::Error>>()?,
     };
-    let mut entries = Vec::with_capacity(rows.len());
-    let mut proofs = Vec::with_capacity(rows.len());
-    for (seq, canonical) in rows {
-        let index = (seq as u64).saturating_sub(1);
-        let hashes = inclusion_proof(&leaves, index)
+    let entries = rows
+        .into_iter()
+        .map(|(seq, canonical)| (seq as u64, canonical))
+        .collect();
+    proofs_of(&tree, entries, signer, origin, now)
+}
+
+/// Inclusion proofs of `entries` (`(global_sequence, canonical bytes)`, leaves of
+/// `tree`) and a checkpoint of `tree` signed now: one tree, one proof per entry read
+/// off its levels.
+pub fn proofs_of(
+    tree: &TreeLevels,
+    entries: Vec<(u64, Vec<u8>)>,
+    signer: &NoteSigner,
+    origin: &str,
+    now: DateTime<Utc>,
+) -> Result<AggregateProofs, StoreError> {
+    let size = tree.size();
+    let cp = Checkpoint::new(origin, size, tree.root(), now)
+        .map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
+    let checkpoint_note =
+        sign_checkpoint(&cp, signer).map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
+    let mut proofs = Vec::with_capacity(entries.len());
+    for (seq, _) in &entries {
+        let index = seq.saturating_sub(1);
+        let hashes = tree
+            .inclusion_proof(index)
             .map_err(|e| StoreError::Config(format!("inclusion proof of {seq}: {e}")))?;
         proofs.push(InclusionProof::new(index, size, &hashes));
-        entries.push((seq as u64, canonical));
     }
     Ok(AggregateProofs {
         entries,

@@ -204,7 +204,7 @@ pub async fn verify(
 }
 
 /// The ledger row's own columns must say what its canonical bytes say.
-fn check_ledger_columns(row: &LedgerRow, entry: &Value) -> Result<(), String> {
+pub(super) fn check_ledger_columns(row: &LedgerRow, entry: &Value) -> Result<(), String> {
     let differs = |field: &str, stored: &dyn std::fmt::Display, hashed: &Value| {
         Err(format!(
             "ledger column {field} is {stored}, the hashed entry says {hashed}"
@@ -247,7 +247,7 @@ fn check_ledger_columns(row: &LedgerRow, entry: &Value) -> Result<(), String> {
 }
 
 /// The stored event row must be exactly what the entry committed to.
-fn check_event_row(event: &EventRow, entry: &Value) -> Result<(), String> {
+pub(super) fn check_event_row(event: &EventRow, entry: &Value) -> Result<(), String> {
     if entry["aggregate_id"].as_str() != Some(event.aggregate_id.as_str()) {
         return Err(format!(
             "aggregate_id is {}, hashed {}",

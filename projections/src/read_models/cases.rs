@@ -1,22 +1,89 @@
 //! Read model of enforcement cases (行政处罚案件): one row per case with its status,
 //! officer, opening time and deviation count, for `case list` and the deviations scan
-//! over all cases. Recomputed from the case's events on every event, in the same
-//! transaction; the steps themselves stay in the log.
+//! over all cases, written in the same transaction as each event; the steps themselves
+//! stay in the log.
+//!
+//! The row of event `n` is the row of events `1..n-1` plus event `n`: the deviation
+//! rules run as a [`DeviationScan`] kept in memory per case, so a case of `N` events is
+//! written in `O(N)`, not `O(N²)`. A kept scan is used only when the stored event
+//! `n - 1` of the case, read inside the writing transaction, is the very event the scan
+//! took last (event ids are unique and events never change), so a rolled-back
+//! transaction, another process writing the case or a rebuild can never feed it a
+//! history the database does not hold; otherwise the case's events are re-read and
+//! re-folded, as every event did before.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use esrs::store::StoreEvent;
-use jianxin_domain::case::{deviations, replay, EnforcementCase};
+use jianxin_domain::case::{DeviationScan, EnforcementCase};
 use jianxin_domain::event_log::format_micros;
 use serde::Serialize;
 use sqlx::Row;
+use uuid::Uuid;
 
 use crate::store::{Bind, ReadModel, Tx};
 use crate::{Database, StoreError};
 
 type Event = <EnforcementCase as esrs::Aggregate>::Event;
 
+/// Kept scans beyond this many are dropped all at once (a plain bound on memory: a kept
+/// scan holds the case's state, its rule version and evidence hashes among it).
+const KEPT: usize = 4096;
+
 /// `enforcement_cases`.
-pub struct CaseViews;
+#[derive(Default)]
+pub struct CaseViews {
+    /// The scan of each recently written case, with the id of the last event it took.
+    /// Locked only between awaits, never across one.
+    scans: Mutex<HashMap<Uuid, (Uuid, DeviationScan)>>,
+}
+
+impl CaseViews {
+    fn take(&self, case: Uuid) -> Option<(Uuid, DeviationScan)> {
+        self.scans
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&case)
+    }
+
+    fn keep(&self, case: Uuid, last: Uuid, scan: DeviationScan) {
+        let mut scans = self.scans.lock().unwrap_or_else(|p| p.into_inner());
+        if scans.len() >= KEPT {
+            scans.clear();
+        }
+        scans.insert(case, (last, scan));
+    }
+
+    /// The scan of the case's events before `event`.
+    async fn before(
+        &self,
+        event: &StoreEvent<Event>,
+        tx: &mut Tx<'_>,
+    ) -> Result<DeviationScan, StoreError> {
+        let name = <EnforcementCase as esrs::Aggregate>::NAME;
+        let case = event.aggregate_id;
+        let previous = event.sequence_number - 1;
+        if previous == 0 {
+            return Ok(DeviationScan::default());
+        }
+        if let Some((last, scan)) = self.take(case) {
+            if scan.state.events == previous as u64
+                && tx.event_id_at(name, case, i64::from(previous)).await? == Some(last)
+            {
+                return Ok(scan);
+            }
+        }
+        let mut scan = DeviationScan::default();
+        for e in tx.events::<Event>(name, case).await? {
+            if e.sequence_number < event.sequence_number {
+                scan.push(&e.payload);
+            }
+        }
+        Ok(scan)
+    }
+}
 
 #[async_trait]
 impl ReadModel<EnforcementCase> for CaseViews {
@@ -34,23 +101,15 @@ impl ReadModel<EnforcementCase> for CaseViews {
         global_sequence: u64,
         mut tx: Tx<'_>,
     ) -> Result<(), StoreError> {
-        let events: Vec<Event> = tx
-            .events::<Event>(
-                <EnforcementCase as esrs::Aggregate>::NAME,
-                event.aggregate_id,
-            )
-            .await?
-            .into_iter()
-            .map(|e| e.payload)
-            .collect();
-        let state = replay(&events, None).state;
+        let mut scan = self.before(event, &mut tx).await?;
+        scan.push(&event.payload);
+        let state = &scan.state;
         let (Some(officer), Some(opened_at), Some(rules)) =
             (&state.officer, state.opened_at, &state.rules)
         else {
             return Ok(());
         };
         let id = event.aggregate_id.hyphenated().to_string();
-        let found = deviations(&events).len() as i64;
         tx.exec(
             "DELETE FROM enforcement_cases WHERE case_id = $1",
             &[Bind::Text(&id)],
@@ -68,11 +127,13 @@ impl ReadModel<EnforcementCase> for CaseViews {
                 Bind::Text(&format_micros(&opened_at)),
                 Bind::Text(&rules.version),
                 Bind::Int(state.events as i64),
-                Bind::Int(found),
+                Bind::Int(scan.found as i64),
                 Bind::Int(global_sequence as i64),
             ],
         )
-        .await
+        .await?;
+        self.keep(event.aggregate_id, event.id, scan);
+        Ok(())
     }
 }
 

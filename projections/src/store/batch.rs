@@ -4,6 +4,13 @@
 //! (on PostgreSQL) the ledger lock held for the whole batch so the global order stays
 //! gap-free. Dropping the writer without [`BatchWriter::commit`] rolls everything back;
 //! so does a killed process.
+//!
+//! The batch keeps the state of the aggregates it wrote last: since it holds the write
+//! lock from its first statement to its commit, nobody else can append to them, and the
+//! next command of the same aggregate starts from that state instead of re-reading and
+//! re-folding its whole history (which made a long aggregate quadratic to write).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use esrs::store::StoreEvent;
@@ -39,7 +46,14 @@ pub struct BatchWriter<A: Aggregate> {
     insert: String,
     head: Option<(i64, Vec<u8>)>,
     appended: u64,
+    /// The state and last sequence of aggregates written in this batch (at most
+    /// [`KEPT`]), exact because the batch holds the write lock throughout.
+    states: HashMap<Uuid, (i32, A::State)>,
 }
+
+/// Kept states beyond this many are dropped all at once (imports touch each aggregate
+/// once: keeping them all would only cost memory).
+const KEPT: usize = 1024;
 
 impl<A> BatchWriter<A>
 where
@@ -75,6 +89,7 @@ where
             insert,
             head,
             appended: 0,
+            states: HashMap::new(),
         })
     }
 
@@ -86,15 +101,24 @@ where
         aggregate_id: Uuid,
         command: A::Command,
     ) -> Result<Result<Applied, A::Error>, StoreError> {
-        let history = self.load(aggregate_id).await?;
-        let existed = !history.is_empty();
-        let mut sequence = history.last().map(|e| e.sequence_number).unwrap_or(0);
-        let state = history
-            .into_iter()
-            .fold(A::State::default(), |s, e| A::apply_event(s, e.payload));
+        let (mut sequence, mut state) = match self.states.remove(&aggregate_id) {
+            Some(kept) => kept,
+            None => {
+                let history = self.load(aggregate_id).await?;
+                let sequence = history.last().map(|e| e.sequence_number).unwrap_or(0);
+                let state = history
+                    .into_iter()
+                    .fold(A::State::default(), |s, e| A::apply_event(s, e.payload));
+                (sequence, state)
+            }
+        };
+        let existed = sequence > 0;
         let events = match A::handle_command(&state, command) {
             Ok(events) => events,
-            Err(refused) => return Ok(Err(refused)),
+            Err(refused) => {
+                self.keep(aggregate_id, sequence, state);
+                return Ok(Err(refused));
+            }
         };
         let n = events.len();
         for event in events {
@@ -147,8 +171,17 @@ where
                 }
             }
             self.appended += 1;
+            state = A::apply_event(state, store_event.payload);
         }
+        self.keep(aggregate_id, sequence, state);
         Ok(Ok(Applied { existed, events: n }))
+    }
+
+    fn keep(&mut self, aggregate_id: Uuid, sequence: i32, state: A::State) {
+        if self.states.len() >= KEPT {
+            self.states.clear();
+        }
+        self.states.insert(aggregate_id, (sequence, state));
     }
 
     /// Events appended so far in this batch.

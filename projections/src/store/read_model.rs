@@ -62,6 +62,37 @@ impl Tx<'_> {
         Ok(out)
     }
 
+    /// The id of event `sequence` of aggregate `aggregate_id` in `<name>_events`, as seen
+    /// inside this transaction (`None`: no such event).
+    pub async fn event_id_at(
+        &mut self,
+        name: &str,
+        aggregate_id: uuid::Uuid,
+        sequence: i64,
+    ) -> Result<Option<uuid::Uuid>, StoreError> {
+        let sql = format!(
+            "SELECT CAST(id AS TEXT) FROM {name}_events \
+             WHERE aggregate_id = $1 AND sequence_number = $2"
+        );
+        let id: Option<String> = match self {
+            Tx::Sqlite(c) => {
+                sqlx::query_scalar(&sql)
+                    .bind(aggregate_id.to_string())
+                    .bind(sequence)
+                    .fetch_optional(&mut **c)
+                    .await?
+            }
+            Tx::Postgres(c) => {
+                sqlx::query_scalar(&sql)
+                    .bind(aggregate_id)
+                    .bind(sequence)
+                    .fetch_optional(&mut **c)
+                    .await?
+            }
+        };
+        Ok(id.and_then(|t| uuid::Uuid::parse_str(&t).ok()))
+    }
+
     /// The first column of the first row of a query with text binds, as text (None when
     /// no row).
     pub async fn text(&mut self, sql: &str, binds: &[&str]) -> Result<Option<String>, StoreError> {
