@@ -3,9 +3,12 @@
 //! file's parser checks its own keys and values; this reads the lines once, the same way
 //! for all of them, and names the line of any that is not a pair.
 
+/// One pair: its 1-based line, its key and its value, both trimmed.
+pub type KeyValueLine<'a> = (usize, &'a str, &'a str);
+
 /// The pairs of `text` with their 1-based line numbers, or the first line that is not a
-/// `key = value` pair with what was expected.
-pub fn key_value_lines(text: &str) -> Result<Vec<(usize, &str, &str)>, (usize, String)> {
+/// `key = value` pair (its number) with what was expected.
+pub fn key_value_lines(text: &str) -> Result<Vec<KeyValueLine<'_>>, (usize, String)> {
     let mut out = vec![];
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;

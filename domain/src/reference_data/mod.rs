@@ -12,7 +12,7 @@ mod key_values;
 pub use aggregate::{ReferenceData, ReferenceDataError, ReferenceDataState};
 pub use commands::{LoadReferenceData, ReferenceDataCommand};
 pub use events::{ReferenceDataEvent, ReferenceKind};
-pub use key_values::key_value_lines;
+pub use key_values::{key_value_lines, KeyValueLine};
 
 #[cfg(test)]
 mod tests;
