@@ -30,18 +30,6 @@ pub fn router() -> Router<AppState> {
         .route("/web/credit/queries", get(queries))
 }
 
-/// The scenarios of the shipped catalogue (`data/measures.csv`), offered in the form.
-const SCENARIOS: [&str; 8] = [
-    "government_procurement",
-    "public_bidding",
-    "subsidy",
-    "honours",
-    "licensing",
-    "legal_representative",
-    "inspection_frequency",
-    "green_channel",
-];
-
 #[derive(serde::Deserialize, Default)]
 struct CheckForm {
     subject: Option<String>,
@@ -73,16 +61,32 @@ async fn check(
         return refused;
     }
     let subject = f.subject.unwrap_or_default();
-    let scenario = f.scenario.unwrap_or_else(|| SCENARIOS[0].to_string());
+    // the scenarios of the catalogue in force, so a newly loaded catalogue shows at once
+    let scenarios = match crate::credit::basis_at(&state.log, state.clock.now()).await {
+        Ok(basis) => basis.catalogue.scenarios(),
+        Err(e) => {
+            return error_page(
+                lang,
+                &staff.viewer(path),
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                &e.to_string(),
+            )
+        }
+    };
+    let scenario = f
+        .scenario
+        .or_else(|| scenarios.first().cloned())
+        .unwrap_or_default();
     let today = crate::results::today(state.clock.now()).to_string();
     let date = f.date.filter(|d| !d.is_empty()).unwrap_or(today);
     let known_at = f.known_at.unwrap_or_default();
-    let scenario_options: String = SCENARIOS
+    let scenario_options: String = scenarios
         .iter()
         .map(|sc| {
             format!(
                 "<option value=\"{sc}\"{}>{sc}</option>",
-                if *sc == scenario { " selected" } else { "" }
+                if *sc == scenario { " selected" } else { "" },
+                sc = esc(sc)
             )
         })
         .collect();
