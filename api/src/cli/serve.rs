@@ -43,7 +43,7 @@ fn print_seed(format: Format, base: Option<&str>, seed: &demo::DemoSeed) {
         let mut s = format!("demo seeded: {} events appended\n", seed.events_appended);
         if let Some(base) = base {
             s.push_str(&format!(
-                "open {base}/docs (API) — public: {base}/v1/log/checkpoint\n"
+                "open {base}/web/ (public site; staff log in with a token below) — {base}/docs (API) — public: {base}/v1/log/checkpoint\n"
             ));
         }
         s.push_str("demo tokens (Authorization: Bearer <token>):\n");
