@@ -21,6 +21,8 @@ pub struct AppState {
     pub origin: Arc<str>,
     /// The credit query log's writer (group commit).
     pub query_log: crate::query_log::QueryLog,
+    /// Tokens whose signature verified.
+    pub tokens: Arc<crate::tokens::TokenCache>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             verifier: Arc::new(verifier),
             clock,
             origin: Arc::from(origin),
+            tokens: Arc::default(),
         }
     }
 }

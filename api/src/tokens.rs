@@ -73,6 +73,11 @@ pub fn verify(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Claims, TokenError> {
+    check_times(verify_signature(verifier, token)?, now)
+}
+
+/// A token's format and signature (not its times).
+fn verify_signature(verifier: &NoteVerifier, token: &str) -> Result<Claims, TokenError> {
     let rest = token.strip_prefix(PREFIX).ok_or(TokenError::Malformed)?;
     let (body, sig) = rest.split_once('.').ok_or(TokenError::Malformed)?;
     let sig = URL_SAFE_NO_PAD
@@ -83,7 +88,11 @@ pub fn verify(
     let json = URL_SAFE_NO_PAD
         .decode(body)
         .map_err(|_| TokenError::Malformed)?;
-    let claims: Claims = serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)?;
+    serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)
+}
+
+/// A token's expiry and not-before at `now`.
+fn check_times(claims: Claims, now: DateTime<Utc>) -> Result<Claims, TokenError> {
     let t = now.timestamp();
     if t >= claims.exp {
         return Err(TokenError::Expired(
@@ -94,6 +103,68 @@ pub fn verify(
         return Err(TokenError::NotYetValid);
     }
     Ok(claims)
+}
+
+/// Tokens whose signature has been checked (验签缓存): an Ed25519 verification costs more
+/// than answering a credit check from memory, and a calling system sends the same token
+/// thousands of times. The cache keeps only the claims of tokens that verified under
+/// this process's key; expiry and not-before are checked again at every use, at the
+/// caller's `now`, so a cached token expires exactly when an uncached one would. At most
+/// [`TokenCache::CAPACITY`] tokens are kept (by default); when full, it starts over.
+/// One cache serves one verifier (the service's key), as [`crate::state::AppState`] holds it.
+#[derive(Debug)]
+pub struct TokenCache {
+    verified: std::sync::Mutex<std::collections::HashMap<String, Claims>>,
+    capacity: usize,
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        TokenCache::with_capacity(Self::CAPACITY)
+    }
+}
+
+impl TokenCache {
+    /// The most tokens kept by default.
+    pub const CAPACITY: usize = 4096;
+
+    /// A cache keeping at most `capacity` tokens.
+    pub fn with_capacity(capacity: usize) -> Self {
+        TokenCache {
+            verified: std::sync::Mutex::default(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// [`verify`], skipping the signature check for a token that already passed it.
+    pub fn verify(
+        &self,
+        verifier: &NoteVerifier,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Claims, TokenError> {
+        let cached = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(token).cloned());
+        let claims = match cached {
+            Some(claims) => claims,
+            None => {
+                // Only the format and the signature decide here; the times are checked
+                // below at `now`, for cached and new tokens alike.
+                let claims = verify_signature(verifier, token)?;
+                if let Ok(mut m) = self.verified.lock() {
+                    if m.len() >= self.capacity {
+                        m.clear();
+                    }
+                    m.insert(token.to_owned(), claims.clone());
+                }
+                claims
+            }
+        };
+        check_times(claims, now)
+    }
 }
 
 #[cfg(test)]
@@ -144,5 +215,40 @@ mod tests {
             verify(&s.verifier(), "Bearer x", now),
             Err(TokenError::Malformed)
         );
+    }
+
+    #[test]
+    fn the_cache_keeps_only_verified_tokens_and_checks_expiry_at_each_use() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let s = signer(1);
+        let cache = TokenCache::with_capacity(8);
+        let token = issue(&s, &claims(now)).unwrap();
+        assert_eq!(
+            cache.verify(&s.verifier(), &token, now).unwrap().sub,
+            "alice"
+        );
+        // a cached token still expires at its time
+        assert!(matches!(
+            cache.verify(&s.verifier(), &token, now + chrono::Duration::hours(2)),
+            Err(TokenError::Expired(_))
+        ));
+        assert!(cache.verify(&s.verifier(), &token, now).is_ok());
+        // a forged token is refused every time, and never kept
+        let other = issue(&signer(2), &claims(now)).unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                cache.verify(&s.verifier(), &other, now),
+                Err(TokenError::BadSignature)
+            );
+        }
+        assert_eq!(cache.verified.lock().unwrap().len(), 1);
+        // full: starts over rather than growing
+        for n in 0..9 {
+            let mut c = claims(now);
+            c.exp += n + 1;
+            let t = issue(&s, &c).unwrap();
+            assert!(cache.verify(&s.verifier(), &t, now).is_ok());
+        }
+        assert!(cache.verified.lock().unwrap().len() <= 8);
     }
 }

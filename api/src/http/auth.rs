@@ -14,7 +14,7 @@ use jianxin_domain::event_log::Role;
 
 use super::error::ApiError;
 use crate::state::AppState;
-use crate::tokens::{self, Claims};
+use crate::tokens::Claims;
 
 impl<S> FromRequestParts<S> for Claims
 where
@@ -26,7 +26,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let token = bearer_token(&parts.headers)?;
-        Ok(tokens::verify(&state.verifier, token, state.clock.now())?)
+        Ok(state
+            .tokens
+            .verify(&state.verifier, token, state.clock.now())?)
     }
 }
 
