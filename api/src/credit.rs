@@ -59,7 +59,10 @@ fn digest(text: &str) -> String {
 
 /// The versions in force at `at`: the latest loaded at or before it, else the shipped
 /// defaults (whose version is the digest of their text).
-pub async fn basis_at(log: &EventLog, at: DateTime<Utc>) -> Result<CreditBasis, OpError> {
+pub async fn basis_at(
+    log: &EventLog,
+    at: DateTime<Utc>,
+) -> Result<std::sync::Arc<CreditBasis>, OpError> {
     let (rule_version, rules_text) = log
         .reference_version_at(ReferenceKind::CreditRules, Some(at))
         .await?
@@ -68,16 +71,36 @@ pub async fn basis_at(log: &EventLog, at: DateTime<Utc>) -> Result<CreditBasis, 
         .reference_version_at(ReferenceKind::Measures, Some(at))
         .await?
         .unwrap_or_else(|| (digest(DEFAULT_MEASURES_CSV), DEFAULT_MEASURES_CSV.into()));
+    let key = (rule_version, catalogue_version);
+    if let Some(basis) = PARSED.lock().ok().and_then(|memo| memo.get(&key).cloned()) {
+        return Ok(basis);
+    }
     let bad = |e: jianxin_domain::credit::CreditDataError| {
         OpError::Refused(format!("a stored credit data version does not parse: {e}"))
     };
-    Ok(CreditBasis {
+    let basis = std::sync::Arc::new(CreditBasis {
         rules: CreditRules::parse(&rules_text).map_err(bad)?,
-        rule_version,
+        rule_version: key.0.clone(),
         catalogue: MeasuresCatalogue::parse(&catalogue_text).map_err(bad)?,
-        catalogue_version,
-    })
+        catalogue_version: key.1.clone(),
+    });
+    if let Ok(mut memo) = PARSED.lock() {
+        // Versions are few (a handful a year); a bound keeps a misuse from growing it.
+        if memo.len() >= 64 {
+            memo.clear();
+        }
+        memo.insert(key, basis.clone());
+    }
+    Ok(basis)
 }
+
+/// Parsed credit bases by (rule version, catalogue version). Each version is the digest
+/// of its text, so an entry can never go stale: parsing is a pure function of the key.
+static PARSED: std::sync::LazyLock<std::sync::Mutex<ParsedBases>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// See [`PARSED`].
+type ParsedBases = std::collections::HashMap<(String, String), std::sync::Arc<CreditBasis>>;
 
 /// One question.
 #[derive(Debug, Clone, Deserialize)]
@@ -192,8 +215,8 @@ pub async fn answer_at(
         basis: e.basis,
         not_applicable: e.not_applicable,
         log_seq,
-        rule_version: basis.rule_version,
-        catalogue_version: basis.catalogue_version,
+        rule_version: basis.rule_version.clone(),
+        catalogue_version: basis.catalogue_version.clone(),
         query_id,
     })
 }
@@ -768,6 +791,68 @@ pub async fn evaluate_subject(
     })
 }
 
+/// The public credit classes of every subject with a credit fact, on `date`, from the
+/// facts recorded up to the current ledger position as known at `known_at` (the freeze
+/// of a draw whose rules take the risk class from the credit evaluation). A subject
+/// with no credit fact is class A and is not listed.
+#[derive(Debug, Clone)]
+pub struct CreditClasses {
+    /// Class by USCC (only subjects that have credit facts).
+    pub classes: std::collections::HashMap<String, jianxin_domain::directory::RiskClass>,
+    /// The basis, as the freeze records it.
+    pub basis: jianxin_domain::task::CreditClassBasis,
+}
+
+impl CreditClasses {
+    /// The class of `uscc` (A when it has no credit fact).
+    pub fn class_of(&self, uscc: &Uscc) -> jianxin_domain::directory::RiskClass {
+        self.classes
+            .get(uscc.as_str())
+            .copied()
+            .unwrap_or(jianxin_domain::directory::RiskClass::A)
+    }
+}
+
+/// See [`CreditClasses`].
+pub async fn credit_classes(
+    log: &EventLog,
+    date: NaiveDate,
+    known_at: DateTime<Utc>,
+) -> Result<CreditClasses, OpError> {
+    use jianxin_domain::credit::CreditClass;
+    use jianxin_domain::directory::RiskClass;
+    let known_at = known_at.trunc_subsecs(6);
+    let basis = basis_at(log, known_at).await?;
+    let log_seq = log_position(log.database()).await?;
+    let mut classes = std::collections::HashMap::new();
+    jianxin_projections::read_models::each_credit_subject(
+        log.database(),
+        log_seq,
+        |uscc, facts| {
+            let entries = entries_known(&facts, known_at, &basis.rules);
+            let class =
+                match jianxin_domain::credit::classify(&facts, &entries, date, known_at).class {
+                    CreditClass::A => RiskClass::A,
+                    CreditClass::B => RiskClass::B,
+                    CreditClass::C => RiskClass::C,
+                    CreditClass::D => RiskClass::D,
+                };
+            classes.insert(uscc.to_string(), class);
+        },
+    )
+    .await?;
+    Ok(CreditClasses {
+        classes,
+        basis: jianxin_domain::task::CreditClassBasis {
+            rule: jianxin_domain::credit::CREDIT_CLASS_RULE.into(),
+            credit_rule_version: basis.rule_version.clone(),
+            log_seq,
+            known_at,
+            reclassified: 0,
+        },
+    })
+}
+
 /// One row of a list snapshot (the file contract).
 #[derive(Debug, Clone, Serialize)]
 pub struct SnapshotEntry {
@@ -856,7 +941,7 @@ pub async fn snapshot(
             date,
             known_at,
             log_seq,
-            rule_version: basis.rule_version,
+            rule_version: basis.rule_version.clone(),
         },
         entries,
     })

@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use jianxin_domain::directory::{
-    DepartmentCode, IndustryCode, InspectorId, ItemCode, ItemRecord, Rules, SubjectKind, Tag,
+    DepartmentCode, IndustryCode, InspectorId, ItemCode, ItemRecord, RiskClassSource, Rules,
+    SubjectKind, Tag,
 };
 use jianxin_domain::draw::beacon::{
     quicknet_first_round_at_or_after, quicknet_round_time, QUICKNET_CHAIN_HASH,
@@ -25,9 +26,9 @@ use jianxin_domain::task::eligibility::{
     previous_assignments, select_inspectors, select_relationships, FreezeBasis, SubjectSelection,
 };
 use jianxin_domain::task::{
-    ApproveRedraw, BeaconSchedule, CreateTask, DeclareRecusal, FreezePool, InspectionTask, Phase,
-    RecordBeacon, RecordCommitment, RecordReveal, RunDraw, TaskCommand, TaskError, TaskEvent,
-    TaskScope, TaskState,
+    ApproveRedraw, BeaconSchedule, CreateTask, CreditClassBasis, DeclareRecusal, FreezePool,
+    InspectionTask, Phase, RecordBeacon, RecordCommitment, RecordReveal, RunDraw, TaskCommand,
+    TaskError, TaskEvent, TaskScope, TaskState,
 };
 use jianxin_projections::read_models::directory_queries::{list_items, list_rules};
 use jianxin_projections::read_models::task_queries::{
@@ -404,6 +405,10 @@ pub struct Frozen {
     pub reveal_deadline: DateTime<Utc>,
     /// Ledger positions appended.
     pub global_sequences: Vec<u64>,
+    /// Where the risk classes came from when the rules take them from the credit
+    /// evaluation (absent for the directory's classes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_basis: Option<CreditClassBasis>,
 }
 
 /// How far ahead of the freeze the default round lies: long enough for the
@@ -450,8 +455,32 @@ pub async fn freeze(
         as_of,
         rules: &rules,
     };
+    // The risk class of each subject: the directory's, or (rules permitting) the public
+    // credit evaluation's on the freeze date from the credit facts known now.
+    let source = rules.risk_class_source;
+    let credit = match source {
+        RiskClassSource::Directory => None,
+        RiskClassSource::Credit | RiskClassSource::Stricter => {
+            Some(crate::credit::credit_classes(log, as_of, now).await?)
+        }
+    };
+    let mut reclassified = 0u64;
     let mut selection = SubjectSelection::default();
-    each_subject_as_of(db, as_of, |s| selection.consider(s, &basis, &history)).await?;
+    each_subject_as_of(db, as_of, |mut s| {
+        if let Some(credit) = &credit {
+            let class = source.class_of(s.risk_class, credit.class_of(&s.uscc));
+            if class != s.risk_class {
+                s.risk_class = class;
+                reclassified += 1;
+            }
+        }
+        selection.consider(s, &basis, &history)
+    })
+    .await?;
+    let credit_basis = credit.map(|c| CreditClassBasis {
+        reclassified,
+        ..c.basis
+    });
     let selection = selection.finish();
     let inspectors = select_inspectors(&task.departments, inspectors_as_of(db, as_of).await?);
     let relationships = select_relationships(
@@ -493,6 +522,7 @@ pub async fn freeze(
         round_time,
         reveal_deadline,
         global_sequences: vec![],
+        credit_basis: credit_basis.clone(),
     };
     let command = TaskCommand::FreezePool(FreezePool {
         texts,
@@ -503,6 +533,7 @@ pub async fn freeze(
             round,
         },
         reveal_deadline,
+        credit_basis: credit_basis.clone(),
     });
     let global_sequences = execute(log, clock, actor, id, command).await?;
     Ok(Frozen {

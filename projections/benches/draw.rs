@@ -927,6 +927,7 @@ fn freeze_command(
             round,
         },
         reveal_deadline: frozen_at()? + chrono::Duration::minutes(9),
+        credit_basis: None,
     }))
 }
 

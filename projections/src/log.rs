@@ -41,14 +41,30 @@ pub struct EventLog {
     db: Database,
     /// Shared: one set of stores per process, cheap to clone into every handler.
     stores: std::sync::Arc<Stores>,
+    /// Every stored version of each kind of reference data, as last read (see
+    /// [`EventLog::reference_version_at`]).
+    reference: std::sync::Arc<std::sync::Mutex<ReferenceCache>>,
 }
+
+/// One stored version of reference data: when it was recorded, its digest, its text.
+type ReferenceVersion = (chrono::DateTime<chrono::Utc>, String, String);
+
+/// Reference versions by kind, each list with the highest version number it holds.
+type ReferenceCache = std::collections::HashMap<
+    jianxin_domain::reference_data::ReferenceKind,
+    (i64, std::sync::Arc<Vec<ReferenceVersion>>),
+>;
 
 impl EventLog {
     /// Connect, migrate and build the stores.
     pub async fn open(location: &DbLocation) -> Result<EventLog, StoreError> {
         let db = Database::connect(location).await?;
         let stores = std::sync::Arc::new(Stores::new(&db).await?);
-        Ok(EventLog { db, stores })
+        Ok(EventLog {
+            db,
+            stores,
+            reference: std::sync::Arc::default(),
+        })
     }
 
     /// The underlying database (read models query it directly).
@@ -162,21 +178,71 @@ impl EventLog {
         kind: jianxin_domain::reference_data::ReferenceKind,
         at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Option<(String, String)>, StoreError> {
+        let versions = self.reference_versions(kind).await?;
+        Ok(versions
+            .iter()
+            .rfind(|(recorded_at, _, _)| at.is_none_or(|at| *recorded_at <= at))
+            .map(|(_, digest, content)| (digest.clone(), content.clone())))
+    }
+
+    /// Every stored version of `kind`, oldest first. The versions are read from the
+    /// log once and kept; each call asks the read model (written in the same
+    /// transaction as the event, by its primary key) for the highest version number,
+    /// and reads the log again only when another version has been stored since — by
+    /// this process or any other.
+    async fn reference_versions(
+        &self,
+        kind: jianxin_domain::reference_data::ReferenceKind,
+    ) -> Result<std::sync::Arc<Vec<ReferenceVersion>>, StoreError> {
         use esrs::store::EventStore;
         use jianxin_domain::reference_data::{ReferenceData, ReferenceDataEvent};
+        const SQL: &str =
+            "SELECT COALESCE(MAX(version), 0) AS n FROM reference_data_versions WHERE kind = $1";
+        let newest: i64 = match &self.db {
+            Database::Sqlite(p) => sqlx::query(SQL)
+                .bind(kind.as_str())
+                .fetch_one(p)
+                .await?
+                .try_get("n")?,
+            Database::Postgres(p) => sqlx::query(SQL)
+                .bind(kind.as_str())
+                .fetch_one(p)
+                .await?
+                .try_get("n")?,
+        };
+        if let Some((held, versions)) = self
+            .reference
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&kind).cloned())
+        {
+            if held == newest {
+                return Ok(versions);
+            }
+        }
         let events = self
             .store::<ReferenceData>()
             .by_aggregate_id(kind.aggregate_id())
             .await?;
-        Ok(events
+        let versions: Vec<ReferenceVersion> = events
             .into_iter()
-            .rfind(|e| at.is_none_or(|at| e.payload.recorded_at <= at))
             .map(|e| {
+                let recorded_at = e.payload.recorded_at;
                 let ReferenceDataEvent::ReferenceDataLoaded {
                     content, digest, ..
                 } = e.payload.event;
-                (digest, content)
-            }))
+                (recorded_at, digest, content)
+            })
+            .collect();
+        let versions = std::sync::Arc::new(versions);
+        // Kept only when what was read is the version counted (a version stored in
+        // between is read at the next call).
+        if i64::try_from(versions.len()).ok() == Some(newest) {
+            if let Ok(mut cache) = self.reference.lock() {
+                cache.insert(kind, (newest, versions.clone()));
+            }
+        }
+        Ok(versions)
     }
 
     /// Ledger positions of the events a command appended (empty if none).

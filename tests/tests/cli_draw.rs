@@ -914,3 +914,134 @@ cli_on_both!(
         d.finish().await;
     }
 );
+
+/// The lines of a `subjects.csv` by USCC: (risk class, the whole line).
+fn pool_classes(text: &str) -> std::collections::BTreeMap<String, (String, String)> {
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            let class = fields.get(7).copied().unwrap_or_default().to_owned();
+            (fields[0].to_owned(), (class, line.to_owned()))
+        })
+        .collect()
+}
+
+cli_on_both!(
+    a_draw_takes_its_risk_classes_from_the_credit_evaluation,
+    |d: Deployment| async move {
+        seeded(&d);
+        // a draw on the directory's classes: its pool, and who it drew
+        let plain = create(&d, &food_task("2023-10"));
+        let frozen = freeze(&d, &plain);
+        assert!(frozen.get("credit_basis").is_none(), "{frozen}");
+        assert!(show(&d, &plain)["freeze"]["credit_basis"].is_null());
+        beacon(&d, &plain);
+        let drawn: BTreeSet<String> = drawn_teams(&run_draw(&d, &plain))
+            .into_iter()
+            .map(|(uscc, _)| uscc)
+            .collect();
+        export(&d, &plain, "plain");
+        let before = pool_classes(&read(&d, "plain/subjects.csv"));
+        assert!(!read(&d, "plain/rules.txt").contains("risk_class_source"));
+        // two subjects of that pool, not drawn (so not excluded next time), below C, of
+        // credit class A (the demo gives some subjects credit facts)
+        let evaluated = |uscc: &str| -> String {
+            let v = ok(
+                &d,
+                &format!(
+                    "--now {EXPORT_AT} credit evaluate --subject {uscc} --date 2023-08-23 \
+                     --known-at {FREEZE_AT}"
+                ),
+            );
+            v["class"]
+                .as_str()
+                .or(v["answer"]["class"].as_str())
+                .unwrap_or_else(|| panic!("a class: {v}"))
+                .to_owned()
+        };
+        let low: Vec<&String> = before
+            .iter()
+            .filter(|(uscc, (class, _))| !drawn.contains(*uscc) && (class == "A" || class == "B"))
+            .map(|(uscc, _)| uscc)
+            .filter(|uscc| evaluated(uscc) == "A")
+            .collect();
+        assert!(
+            low.len() >= 2,
+            "two low-risk subjects left undrawn: {before:?}"
+        );
+        let (serious, abnormal) = (low[0].clone(), low[1].clone());
+        // their credit facts, recorded the day before the next freeze
+        for step in [
+            json!({"action": "enter", "subject": serious, "list": "serious",
+                   "reason": "拒不履行行政处罚决定", "legal_basis": "严重违法失信名单管理办法",
+                   "entered_on": "2023-01-01"}),
+            json!({"action": "enter", "subject": abnormal, "list": "abnormal",
+                   "reason": "通过登记的住所无法联系", "legal_basis": "经营异常名录管理办法",
+                   "entered_on": "2023-06-01"}),
+        ] {
+            let name = format!("step-{}.json", events(&d));
+            std::fs::write(d.path(&name), step.to_string()).expect("write step");
+            ok(
+                &d,
+                &format!("--now 2023-08-22T01:00:00Z credit act --file {name}"),
+            );
+        }
+        // rules that take the stricter of the directory's class and the credit class;
+        // an unknown source is refused by its path and records nothing
+        let mut rules: Value =
+            serde_json::from_str(&d.run(&["rules", "defaults"]).stdout).expect("defaults");
+        rules["risk_class_source"] = json!("credit_class");
+        std::fs::write(d.path("bad-source.json"), rules.to_string()).expect("write");
+        let unchanged = ledger(&d);
+        let e = fails(
+            &d,
+            1,
+            "rules publish --file bad-source.json --reason 信用分类",
+        );
+        assert!(e.to_string().contains("risk_class_source"), "{e}");
+        assert_eq!(ledger(&d), unchanged, "a refused version records nothing");
+        rules["risk_class_source"] = json!("stricter");
+        std::fs::write(d.path("stricter.json"), rules.to_string()).expect("write");
+        ok(&d, "rules publish --file stricter.json --reason 信用分类");
+
+        let id = create(&d, &food_task("2023-12"));
+        let frozen = freeze(&d, &id);
+        let basis = &frozen["credit_basis"];
+        assert_eq!(basis["rule"], "credit-class-v1", "{frozen}");
+        assert_eq!(basis["known_at"], FREEZE_AT, "{frozen}");
+        // the two above, and any demo subject with credit facts that is in this pool
+        let reclassified = basis["reclassified"].as_u64().unwrap_or(0);
+        assert!(
+            (2..=frozen["pool"].as_u64().unwrap_or(0)).contains(&reclassified),
+            "{frozen}"
+        );
+        assert_eq!(show(&d, &id)["freeze"]["credit_basis"], *basis);
+        beacon(&d, &id);
+        run_draw(&d, &id);
+        export(&d, &id, "credit");
+        let after = pool_classes(&read(&d, "credit/subjects.csv"));
+        assert_eq!(after[&serious].0, "D", "on the serious list: {after:?}");
+        assert_eq!(after[&abnormal].0, "C", "on the abnormal list: {after:?}");
+        // every pool subject: the stricter of its directory class and its public credit
+        // evaluation on the freeze date as known at the freeze (demo subjects with credit
+        // facts included); nothing else of its line changes
+        for (uscc, (class, line)) in &after {
+            let credit = evaluated(uscc);
+            match before.get(uscc) {
+                Some((directory, old)) => {
+                    let expected = directory.clone().max(credit);
+                    assert_eq!(*class, expected, "{uscc}: {line}");
+                    let old = old.replacen(&format!(",{directory},"), &format!(",{expected},"), 1);
+                    assert_eq!(*line, old, "{uscc}");
+                }
+                None => assert!(*class >= credit, "{uscc}: {line}, credit class {credit}"),
+            }
+        }
+        assert!(read(&d, "credit/rules.txt").ends_with("\nrisk_class_source=stricter\n"));
+        // the published pool, classes included, is what anyone verifies
+        let r = verify_alone(&d, "credit");
+        assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+        assert_eq!(parse(&r.stdout, &r)["result"], "ok");
+    }
+);

@@ -372,13 +372,25 @@ pub async fn rules(settings: &Settings, format: Format, cmd: RulesCommand) -> Re
             let text = std::fs::read_to_string(&file).map_err(|e| {
                 CliError::invalid("unreadable_file", format!("{}: {e}", file.display()), None)
             })?;
-            let rules: Rules = serde_json::from_str(&text).map_err(|e| {
-                CliError::invalid(
-                    "invalid_rules",
-                    format!("{}: {e}", file.display()),
-                    Some(format!("{}:{}:{}", file.display(), e.line(), e.column())),
-                )
-            })?;
+            // The path of the bad field (`risk_class_source`, `ratio_bp.D`) with the
+            // line and column, so the file can be fixed without guessing.
+            let rules: Rules =
+                serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(&text))
+                    .map_err(|e| {
+                        let path = e.path().to_string();
+                        let inner = e.inner();
+                        let place =
+                            format!("{}:{}:{}", file.display(), inner.line(), inner.column());
+                        CliError::invalid(
+                            "invalid_rules",
+                            format!("{}: {path}: {inner}", file.display()),
+                            Some(if path == "." {
+                                place
+                            } else {
+                                format!("{place} {path}")
+                            }),
+                        )
+                    })?;
             let log = EventLog::open(&settings.db).await?;
             let r = ops::publish_rules(
                 &log,

@@ -89,6 +89,7 @@ async fn task_on(
                     "round_time": f.round_time,
                     "reveal_deadline": f.reveal_deadline,
                     "subjects_sha256": hex::encode(f.digests.subjects),
+                    "credit_basis": f.credit_basis,
                 })
             });
             let value = json!({

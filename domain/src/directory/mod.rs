@@ -44,8 +44,8 @@ pub use item::{
 };
 pub use named::{normalise_name, UnknownName};
 pub use rules::{
-    ConflictRules, Exclusions, ImplementationRules, PublishRules, RatiosByClass, RuleViolation,
-    Rules, RulesCommand, RulesError, RulesEvent, RulesState,
+    ConflictRules, Exclusions, ImplementationRules, PublishRules, RatiosByClass, RiskClassSource,
+    RuleViolation, Rules, RulesCommand, RulesError, RulesEvent, RulesState,
 };
 pub use subject::{
     subject_as_of, IndustryCode, RecordSubject, RiskClass, Subject, SubjectCommand, SubjectError,

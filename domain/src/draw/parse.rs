@@ -17,8 +17,8 @@ use chrono::NaiveDate;
 
 use crate::directory::{
     Certificate, ConflictRules, DepartmentCode, Exclusions, IndustryCode, InspectorId,
-    InspectorRecord, InspectorRecordError, InspectorStatus, Label, RatiosByClass, RiskClass, Rules,
-    SubjectKind, SubjectRecord, SubjectStatus,
+    InspectorRecord, InspectorRecordError, InspectorStatus, Label, RatiosByClass, RiskClass,
+    RiskClassSource, Rules, SubjectKind, SubjectRecord, SubjectStatus,
 };
 use crate::identifiers::{RegionCode, Uscc};
 
@@ -222,6 +222,9 @@ const RULE_KEYS: [&str; 13] = [
     "publication_deadline_working_days",
 ];
 
+/// The optional last key of the rules text: present only when not `directory` (§2.5).
+const OPTIONAL_SOURCE_KEY: &str = "risk_class_source";
+
 /// The rules of §2.5, which must also pass [`Rules::validate`].
 pub fn parse_rules(text: &str) -> Result<Rules, TextError> {
     let kind = FrozenText::Rules;
@@ -244,11 +247,30 @@ pub fn parse_rules(text: &str) -> Result<Rules, TextError> {
             _ => return Err(error(kind, number, None, quote(line), format!("{key}=…"))),
         }
     }
-    if let Some(extra) = lines.get(RULE_KEYS.len() + 1) {
-        let number = RULE_KEYS.len() + 2;
+    let mut risk_class_source = RiskClassSource::Directory;
+    let mut next = RULE_KEYS.len() + 1;
+    if let Some(line) = lines.get(next) {
+        if let Some(value) = line
+            .strip_prefix(OPTIONAL_SOURCE_KEY)
+            .and_then(|v| v.strip_prefix('='))
+        {
+            risk_class_source = english(&RiskClassSource::ALL[1..], RiskClassSource::as_str, value)
+                .ok_or_else(|| {
+                    error(
+                        kind,
+                        next + 1,
+                        Some(OPTIONAL_SOURCE_KEY),
+                        quote(value),
+                        "credit or stricter (the default, directory, is not written)",
+                    )
+                })?;
+            next += 1;
+        }
+    }
+    if let Some(extra) = lines.get(next) {
         return Err(error(
             kind,
-            number,
+            next + 1,
             None,
             quote(extra),
             "the end of the rules text",
@@ -292,6 +314,7 @@ pub fn parse_rules(text: &str) -> Result<Rules, TextError> {
         },
         workload_cap_per_task: number(11)?,
         publication_deadline_working_days: number(12)?,
+        risk_class_source,
     };
     if let Err(violations) = rules.validate() {
         if let Some(v) = violations.first() {

@@ -269,6 +269,36 @@ fn rules_lines_are_fixed() {
     );
 }
 
+#[test]
+fn the_risk_class_source_is_an_optional_last_line() {
+    // The default is not written: every rules text published before the key keeps its
+    // bytes and its digest.
+    let default = rules_text(&golden_rules());
+    assert!(!default.contains("risk_class_source"));
+    for source in [
+        crate::directory::RiskClassSource::Credit,
+        crate::directory::RiskClassSource::Stricter,
+    ] {
+        let rules = Rules {
+            risk_class_source: source,
+            ..golden_rules()
+        };
+        let text = rules_text(&rules);
+        assert_eq!(
+            text,
+            format!("{default}risk_class_source={}\n", source.as_str())
+        );
+        assert_eq!(parse_rules(&text), Ok(rules));
+    }
+    // The default written out is not the canonical text; an unknown source names line 15.
+    let e = parse_rules(&format!("{default}risk_class_source=directory\n")).unwrap_err();
+    assert_at(&e, FrozenText::Rules, 15, Some("risk_class_source"));
+    let e = parse_rules(&format!("{default}risk_class_source=credit_class\n")).unwrap_err();
+    assert_at(&e, FrozenText::Rules, 15, Some("risk_class_source"));
+    let e = parse_rules(&format!("{default}risk_class_source=credit\nextra=1\n")).unwrap_err();
+    assert_at(&e, FrozenText::Rules, 16, None);
+}
+
 const NAME_CHARS: &str = "[a-zA-Z0-9中文,\";\\\\ ]{1,24}";
 
 /// Trimmed, non-empty text drawn from letters, CJK and the characters that need quoting

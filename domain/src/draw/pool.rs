@@ -197,6 +197,7 @@ pub fn rules_text(rules: &Rules) -> String {
             },
         workload_cap_per_task,
         publication_deadline_working_days,
+        risk_class_source,
     } = rules;
     let mut statuses: Vec<&str> = eligible_statuses.iter().map(|s| s.as_str()).collect();
     statuses.sort_unstable();
@@ -218,6 +219,14 @@ pub fn rules_text(rules: &Rules) -> String {
     ];
     let mut out = lines.join("\n");
     out.push('\n');
+    // Written only when not the default, so that every rules text published before the
+    // key existed stays byte for byte what it was (docs/DRAW.md §2.5).
+    if !risk_class_source.is_directory() {
+        out.push_str(&format!(
+            "risk_class_source={}\n",
+            risk_class_source.as_str()
+        ));
+    }
     out
 }
 

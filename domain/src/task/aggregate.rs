@@ -214,6 +214,14 @@ fn freeze_pool(
         let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
         return Err(TaskError::InvalidPool(list.join("; ")));
     }
+    let credit_source = !frozen.rules.risk_class_source.is_directory();
+    if credit_source != f.credit_basis.is_some() {
+        return Err(TaskError::InvalidPool(format!(
+            "the rules take risk classes from {} but the freeze {} a credit basis",
+            frozen.rules.risk_class_source.as_str(),
+            if credit_source { "names no" } else { "names" }
+        )));
+    }
     let pool: BTreeSet<&Uscc> = frozen.subjects.iter().map(|s| &s.uscc).collect();
     if let Some(e) = f.excluded.iter().find(|e| pool.contains(&e.uscc)) {
         return Err(TaskError::InvalidPool(format!(
@@ -239,6 +247,7 @@ fn freeze_pool(
         round_time,
         reveal_deadline: f.reveal_deadline,
         commitments,
+        credit_basis: f.credit_basis.map(Box::new),
     }])
 }
 

@@ -10,7 +10,7 @@ use crate::directory::{DepartmentCode, InspectorId};
 use crate::draw::{FrozenDraw, FrozenTexts, TaskItem};
 use crate::identifiers::Uscc;
 
-use super::events::{BeaconSchedule, Exclusion, TaskScope};
+use super::events::{BeaconSchedule, CreditClassBasis, Exclusion, TaskScope};
 
 /// Create a task (创建抽查任务). The actor is recorded as its planner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,9 @@ pub struct FreezePool {
     pub beacon: BeaconSchedule,
     /// Reveals close here: after `issued_at`, before the round's publication.
     pub reveal_deadline: DateTime<Utc>,
+    /// The credit basis of the classes, required exactly when the rules take the risk
+    /// class from the credit evaluation.
+    pub credit_basis: Option<CreditClassBasis>,
 }
 
 /// Reveal a department's secret (揭示秘密值), after the freeze, before the deadline.

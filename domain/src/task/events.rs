@@ -82,6 +82,24 @@ pub struct BeaconSchedule {
     pub round: u64,
 }
 
+/// The credit facts the pool's risk classes were taken from, when the rules say
+/// `risk_class_source` is `credit` or `stricter` (信用分类依据): the public credit
+/// evaluation's rule, on the freeze date, from the credit facts up to this ledger
+/// position as known at this instant. Anyone holding the log can recompute every class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditClassBasis {
+    /// The evaluation rule, `credit-class-v1`.
+    pub rule: String,
+    /// The credit rule version in force (periods of the lists).
+    pub credit_rule_version: String,
+    /// The ledger position the facts were read at.
+    pub log_seq: u64,
+    /// What had been recorded by then.
+    pub known_at: DateTime<Utc>,
+    /// Subjects of the pool whose class differs from the directory's.
+    pub reclassified: u64,
+}
+
 /// A department's commitment as published at the freeze.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedCommitment {
@@ -167,6 +185,9 @@ pub enum TaskEvent {
         reveal_deadline: DateTime<Utc>,
         /// The commitments in force, by department.
         commitments: Vec<PublishedCommitment>,
+        /// Where the credit classes came from (only with a credit risk-class source).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credit_basis: Option<Box<CreditClassBasis>>,
     },
     /// A department revealed its secret, matching its commitment (秘密值已揭示).
     RevealRecorded {

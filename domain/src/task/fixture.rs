@@ -190,6 +190,7 @@ pub(super) fn freeze(frozen: &FrozenDraw, round: u64) -> TaskCommand {
             round,
         },
         reveal_deadline: at(ROUND_123_TIME - 10),
+        credit_basis: None,
     })
 }
 

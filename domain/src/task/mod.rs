@@ -40,8 +40,8 @@ pub use commands::{
 };
 pub use error::TaskError;
 pub use events::{
-    BeaconSchedule, Exclusion, FrozenDigests, PublishedCommitment, RevealOutcome, TaskEvent,
-    TaskScope,
+    BeaconSchedule, CreditClassBasis, Exclusion, FrozenDigests, PublishedCommitment, RevealOutcome,
+    TaskEvent, TaskScope,
 };
 pub use state::{CommitmentState, CurrentDraw, Freeze, Phase, RecordedBeacon, TaskState};
 

@@ -56,6 +56,8 @@ pub struct Freeze {
     pub round_time: DateTime<Utc>,
     /// Reveals close here.
     pub reveal_deadline: DateTime<Utc>,
+    /// Where the pool's risk classes came from, when not from the directory.
+    pub credit_basis: Option<super::events::CreditClassBasis>,
 }
 
 /// A department's commit–reveal values.
@@ -177,6 +179,7 @@ impl TaskState {
                 beacon,
                 round_time,
                 reveal_deadline,
+                credit_basis,
                 ..
             } => {
                 self.phase = Phase::Frozen;
@@ -191,6 +194,7 @@ impl TaskState {
                     beacon: beacon.clone(),
                     round_time: *round_time,
                     reveal_deadline: *reveal_deadline,
+                    credit_basis: credit_basis.as_deref().cloned(),
                 });
             }
             TaskEvent::RevealRecorded { department, secret } => {

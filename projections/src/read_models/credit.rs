@@ -264,6 +264,53 @@ pub async fn credit_facts(
     })
 }
 
+/// Calls `each` with every credit subject's USCC and its facts at ledger positions up to
+/// `log_seq`, subject by subject (one subject's facts in memory at a time): the freeze
+/// takes the public credit evaluation of every subject that has any credit fact.
+pub async fn each_credit_subject(
+    db: &Database,
+    log_seq: u64,
+    mut each: impl FnMut(&str, Vec<Fact>) + Send,
+) -> Result<u64, StoreError> {
+    const SQL: &str = "SELECT subject_id, uscc, global_sequence, recorded_at, event \
+        FROM credit_facts WHERE global_sequence <= $1 ORDER BY subject_id, global_sequence";
+    let mut subjects = 0u64;
+    let mut current: Option<(String, String)> = None;
+    let mut facts: Vec<Fact> = vec![];
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut rows = sqlx::query(SQL).bind(log_seq as i64).fetch($pool);
+            while let Some(r) = futures::TryStreamExt::try_next(&mut rows).await? {
+                let subject: String = r.try_get("subject_id")?;
+                if current.as_ref().is_some_and(|(id, _)| *id != subject) {
+                    if let Some((_, uscc)) = current.take() {
+                        each(&uscc, std::mem::take(&mut facts));
+                        subjects += 1;
+                    }
+                }
+                if current.is_none() {
+                    current = Some((subject, r.try_get("uscc")?));
+                }
+                let event: String = r.try_get("event")?;
+                facts.push(Fact {
+                    seq: r.try_get::<i64, _>("global_sequence")? as u64,
+                    recorded_at: parse_at(&r.try_get::<String, _>("recorded_at")?)?,
+                    event: serde_json::from_str(&event)?,
+                });
+            }
+        }};
+    }
+    match db {
+        Database::Sqlite(p) => run!(p),
+        Database::Postgres(p) => run!(p),
+    }
+    if let Some((_, uscc)) = current {
+        each(&uscc, facts);
+        subjects += 1;
+    }
+    Ok(subjects)
+}
+
 /// The current ledger position (the basis an answer is computed at).
 pub async fn log_position(db: &Database) -> Result<u64, StoreError> {
     const SQL: &str = "SELECT COALESCE(MAX(global_sequence), 0) AS n FROM ledger";

@@ -34,6 +34,59 @@ pub struct Rules {
     pub workload_cap_per_task: u32,
     /// Results are published within this many working days (一公开).
     pub publication_deadline_working_days: u32,
+    /// Where a subject's risk class for the strata comes from (信用风险分类的来源): the
+    /// directory's class (the default), the public credit evaluation, or the stricter
+    /// of the two. Absent from versions written before it existed, which read as
+    /// `directory`.
+    #[serde(default, skip_serializing_if = "RiskClassSource::is_directory")]
+    pub risk_class_source: RiskClassSource,
+}
+
+/// Where the draw takes each subject's risk class from (风险分类来源).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskClassSource {
+    /// The class recorded in the subject directory (主体名录的风险分类).
+    #[default]
+    Directory,
+    /// The public credit evaluation (公共信用综合评价, rule `credit-class-v1`) on the
+    /// freeze date, from the credit facts known at the freeze.
+    Credit,
+    /// The stricter (later letter) of the directory's class and the credit class.
+    Stricter,
+}
+
+impl RiskClassSource {
+    /// Every source, in the order of the rules text's documentation.
+    pub const ALL: [RiskClassSource; 3] = [
+        RiskClassSource::Directory,
+        RiskClassSource::Credit,
+        RiskClassSource::Stricter,
+    ];
+
+    /// The English name used in the rules text and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskClassSource::Directory => "directory",
+            RiskClassSource::Credit => "credit",
+            RiskClassSource::Stricter => "stricter",
+        }
+    }
+
+    /// `true` for the default, which the rules text leaves unwritten.
+    pub fn is_directory(&self) -> bool {
+        *self == RiskClassSource::Directory
+    }
+
+    /// The class a subject is drawn in, given its directory class and (for the credit
+    /// sources) its credit class.
+    pub fn class_of(self, directory: RiskClass, credit: RiskClass) -> RiskClass {
+        match self {
+            RiskClassSource::Directory => directory,
+            RiskClassSource::Credit => credit,
+            RiskClassSource::Stricter => directory.max(credit),
+        }
+    }
 }
 
 /// Sampling ratios in basis points for each credit risk class.
@@ -124,6 +177,7 @@ impl Default for Rules {
             },
             workload_cap_per_task: 20,
             publication_deadline_working_days: 20,
+            risk_class_source: RiskClassSource::Directory,
         }
     }
 }

@@ -11,7 +11,9 @@ mod events;
 
 pub use aggregate::{ImplementationRules, RulesError, RulesState, RULES_REASON_MAX_CHARS};
 pub use commands::{PublishRules, RulesCommand};
-pub use definition::{ConflictRules, Exclusions, RatiosByClass, RuleViolation, Rules};
+pub use definition::{
+    ConflictRules, Exclusions, RatiosByClass, RiskClassSource, RuleViolation, Rules,
+};
 pub use events::RulesEvent;
 
 #[cfg(test)]

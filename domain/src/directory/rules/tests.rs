@@ -130,3 +130,35 @@ fn versions_count_from_one_and_identical_rules_record_nothing() {
         Err(RulesError::InvalidReason(_))
     ));
 }
+
+#[test]
+fn the_risk_class_source_defaults_to_the_directory_and_versions_before_it_still_read() {
+    // A version stored before the key existed has no such field.
+    let stored = serde_json::to_value(Rules::default()).unwrap();
+    assert!(stored.get("risk_class_source").is_none());
+    let read: Rules = serde_json::from_value(stored).unwrap();
+    assert_eq!(read.risk_class_source, RiskClassSource::Directory);
+    let credit = Rules {
+        risk_class_source: RiskClassSource::Stricter,
+        ..Rules::default()
+    };
+    let json = serde_json::to_value(&credit).unwrap();
+    assert_eq!(json["risk_class_source"], "stricter");
+    assert_eq!(serde_json::from_value::<Rules>(json).unwrap(), credit);
+    assert!(serde_json::from_value::<Rules>(serde_json::json!({
+        "risk_class_source": "credit_class"
+    }))
+    .is_err());
+    // The stricter of the two classes is the later letter.
+    let s = RiskClassSource::Stricter;
+    assert_eq!(s.class_of(RiskClass::B, RiskClass::D), RiskClass::D);
+    assert_eq!(s.class_of(RiskClass::C, RiskClass::A), RiskClass::C);
+    assert_eq!(
+        RiskClassSource::Credit.class_of(RiskClass::C, RiskClass::A),
+        RiskClass::A
+    );
+    assert_eq!(
+        RiskClassSource::Directory.class_of(RiskClass::C, RiskClass::A),
+        RiskClass::C
+    );
+}

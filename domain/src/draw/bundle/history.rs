@@ -312,6 +312,9 @@ fn note(
             round_time,
             reveal_deadline,
             commitments,
+            // The pool's classes are in the frozen texts the bundle carries; where they
+            // came from is in the task's log (`jianxin log` / the task history).
+            credit_basis: _,
         } => {
             if FrozenDigests::from(&texts.digests()) != digests {
                 return Err("PoolFrozen: the texts do not hash to the published digests".into());

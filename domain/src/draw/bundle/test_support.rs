@@ -136,6 +136,7 @@ fn freeze_and_draw(history: &mut Events, pool: &FrozenDraw, unix: i64, after: i6
             round: 123,
         },
         reveal_deadline: at(ROUND_TIME - 10),
+        credit_basis: None,
     });
     when(history, freeze, planner(), unix);
     let reveal = TaskCommand::RecordReveal(RecordReveal {
