@@ -233,6 +233,7 @@ impl Database {
         }
         // DDL cannot bind parameters: `role` is validated as a plain identifier above,
         // and every table name comes from this binary's registry.
+        // sql-safe: DDL cannot bind; `role` is checked as [a-z_][a-z0-9_]* above, tables come from the registry
         let mut sql = format!(
             "GRANT USAGE ON SCHEMA current_schema() TO {role}; \
              GRANT SELECT ON jianxin_schema TO {role}; \
@@ -280,6 +281,7 @@ async fn current_schema(pool: &PgPool) -> Result<String, StoreError> {
 
 /// The events table of an aggregate on SQLite: esrs's columns, append-only.
 fn sqlite_events_ddl(name: &str) -> String {
+    // sql-safe: `name` is an aggregate's `NAME` constant from the registry
     format!(
         "CREATE TABLE IF NOT EXISTS {name}_events (
             id              TEXT    NOT NULL PRIMARY KEY,

@@ -38,6 +38,7 @@ where
         ($tx:expr, $tx_variant:ident, $select:expr, $decode:expr) => {{
             for rm in &selected {
                 for t in rm.tables() {
+                    // sql-safe: `t` is one of a registered read model's own `tables()`, fixed in code
                     $tx.execute(format!("DELETE FROM {t}").as_str()).await?;
                 }
             }
@@ -66,6 +67,7 @@ where
     match db {
         Database::Sqlite(pool) => {
             let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+            // sql-safe: only the aggregate's `NAME` constant is interpolated; values are bound
             let select = format!(
                 "SELECT l.global_sequence, e.id, e.aggregate_id, e.payload, e.occurred_on, \
                  e.sequence_number, e.version FROM ledger l JOIN {table} e ON e.id = l.event_id \
@@ -79,6 +81,7 @@ where
         }
         Database::Postgres(pool) => {
             let mut tx = pool.begin().await?;
+            // sql-safe: only the aggregate's `NAME` constant is interpolated; values are bound
             let select = format!(
                 "SELECT l.global_sequence, e.id, e.aggregate_id, e.payload, e.occurred_on, \
                  e.sequence_number, e.version FROM ledger l JOIN {table} e ON e.id = l.event_id \

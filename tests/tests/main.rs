@@ -13,5 +13,7 @@ mod http;
 mod http_directory;
 mod http_draw;
 mod http_web;
+mod rate_limit;
 mod results;
 mod scheduler;
+mod sql_binding;

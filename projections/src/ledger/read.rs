@@ -90,6 +90,7 @@ pub async fn ledger_rows(
     after: i64,
     limit: i64,
 ) -> Result<Vec<LedgerRow>, StoreError> {
+    // sql-safe: only the constant `LEDGER_COLUMNS` is interpolated; values are bound
     let sql = format!(
         "SELECT {LEDGER_COLUMNS} FROM ledger WHERE global_sequence > $1 \
          ORDER BY global_sequence LIMIT $2"
@@ -142,8 +143,10 @@ pub async fn unledgered_event(
     db: &Database,
     aggregate_type: &str,
 ) -> Result<(i64, Option<EventRow>), StoreError> {
+    // sql-safe: `aggregate_type` is one of `registry::AGGREGATE_NAMES` (the only caller loops over them)
     let count_sql = format!("SELECT COUNT(*) FROM {aggregate_type}_events");
     let orphan_sql = |cols: &str| {
+        // sql-safe: as above; `cols` is one of two literal column lists
         format!(
             "SELECT {cols} FROM {aggregate_type}_events \
              WHERE id NOT IN (SELECT event_id FROM ledger) ORDER BY sequence_number LIMIT 1"
@@ -216,6 +219,7 @@ pub async fn ledger_chunk(
             )
         })
         .collect();
+    // sql-safe: `joins` and the column lists are built from `registry::AGGREGATE_NAMES` only
     let sql = format!(
         "SELECT l.global_sequence, CAST(l.event_id AS TEXT) AS event_id, l.aggregate_type, \
          CAST(l.aggregate_id AS TEXT) AS aggregate_id, l.aggregate_sequence, \

@@ -139,6 +139,7 @@ pub async fn list_subjects(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Page<SubjectRow>, StoreError> {
+    // sql-safe: only the constant `AS_OF` clause is interpolated; the date is bound
     let sql = format!(
         "SELECT uscc, name, kind, industry, region, registration_date, status, risk_class, tags, \
          valid_from, valid_to FROM subject_versions WHERE {AS_OF} \
@@ -238,6 +239,7 @@ pub async fn list_inspectors(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Page<InspectorRow>, StoreError> {
+    // sql-safe: only the constant `AS_OF` clause is interpolated; the date is bound
     let sql = format!(
         "SELECT inspector_id, name, department, patrol_areas, certificate_number, \
          certificate_issued_on, certificate_expires_on, qualifications, expert, status, valid_from, \

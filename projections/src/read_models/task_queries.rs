@@ -67,6 +67,7 @@ pub async fn each_subject_as_of(
     as_of: NaiveDate,
     mut each: impl FnMut(SubjectRecord) + Send,
 ) -> Result<u64, StoreError> {
+    // sql-safe: only the constant `AS_OF` clause is interpolated; the date is bound
     let sql = format!(
         "SELECT uscc, name, kind, industry, region, registration_date, status, risk_class, tags \
          FROM subject_versions WHERE {AS_OF} ORDER BY uscc"
@@ -98,6 +99,7 @@ pub async fn inspectors_as_of(
     db: &Database,
     as_of: NaiveDate,
 ) -> Result<Vec<InspectorRecord>, StoreError> {
+    // sql-safe: only the constant `AS_OF` clause is interpolated; the date is bound
     let sql = format!(
         "SELECT inspector_id, name, department, patrol_areas, certificate_number, \
          certificate_issued_on, certificate_expires_on, qualifications, expert, status \

@@ -68,6 +68,7 @@ impl ReadModel<InspectionTask> for TaskViews {
         let id = task.task_id.clone();
         for table in ["inspection_tasks", "task_assignments", "random_inspections"] {
             tx.exec(
+                // sql-safe: `table` is one of the three literal names above; the id is bound
                 &format!("DELETE FROM {table} WHERE task_id = $1"),
                 &[Bind::Text(&id)],
             )

@@ -66,6 +66,7 @@ where
         read_models: ReadModels<A>,
     ) -> Result<Self, StoreError> {
         let table = format!("{}_events", A::NAME);
+        // sql-safe: `table` is the aggregate's `NAME` constant + `_events`; values are bound
         let insert = format!(
             "INSERT INTO {table} (id, aggregate_id, payload, occurred_on, sequence_number, version) \
              VALUES ($1, $2, $3, $4, $5, $6)"

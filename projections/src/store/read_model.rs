@@ -26,6 +26,7 @@ impl Tx<'_> {
         aggregate_id: uuid::Uuid,
     ) -> Result<Vec<StoreEvent<E>>, StoreError> {
         use sqlx::Row;
+        // sql-safe: `name` is an aggregate's `NAME` constant (callers pass `A::NAME`); values are bound
         let sql = format!(
             "SELECT id, aggregate_id, payload, occurred_on, sequence_number, version \
              FROM {name}_events WHERE aggregate_id = $1 ORDER BY sequence_number"
@@ -70,6 +71,7 @@ impl Tx<'_> {
         aggregate_id: uuid::Uuid,
         sequence: i64,
     ) -> Result<Option<uuid::Uuid>, StoreError> {
+        // sql-safe: as above
         let sql = format!(
             "SELECT CAST(id AS TEXT) FROM {name}_events \
              WHERE aggregate_id = $1 AND sequence_number = $2"

@@ -83,10 +83,12 @@ impl<A: Aggregate> SqliteStore<A> {
             pool,
             locks,
             read_models,
+            // sql-safe: `table` is the aggregate's `NAME` constant + `_events`; values are bound
             select: format!(
                 "SELECT id, aggregate_id, payload, occurred_on, sequence_number, version \
                  FROM {table} WHERE aggregate_id = $1 ORDER BY sequence_number"
             ),
+            // sql-safe: as above
             insert: format!(
                 "INSERT INTO {table} (id, aggregate_id, payload, occurred_on, sequence_number, version) \
                  VALUES ($1, $2, $3, $4, $5, $6)"
