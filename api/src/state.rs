@@ -23,6 +23,8 @@ pub struct AppState {
     pub query_log: crate::query_log::QueryLog,
     /// Tokens whose signature verified.
     pub tokens: Arc<crate::tokens::TokenCache>,
+    /// Budgets of requests without a verified token, per client address.
+    pub rate_limit: Arc<crate::http::RateLimit>,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             clock,
             origin: Arc::from(origin),
             tokens: Arc::default(),
+            rate_limit: Arc::default(),
         }
     }
 }

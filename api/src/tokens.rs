@@ -136,6 +136,11 @@ impl TokenCache {
         }
     }
 
+    /// Whether `token` has passed the signature check here (its times aside).
+    pub fn contains(&self, token: &str) -> bool {
+        self.verified.lock().is_ok_and(|m| m.contains_key(token))
+    }
+
     /// [`verify`], skipping the signature check for a token that already passed it.
     pub fn verify(
         &self,

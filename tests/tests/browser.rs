@@ -26,7 +26,7 @@ const DEMO_SERIOUS: &str = "91330102MA00000587";
 const DEMO_ANNULLED: &str = "91330102MA00001113";
 
 /// One HTTP/1.1 exchange (`Connection: close`): status and body.
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -130,15 +130,20 @@ impl Drop for Proc {
 }
 
 /// `jianxin serve` on a seeded temporary database.
-struct Site {
+pub(crate) struct Site {
     base: String,
-    addr: String,
-    tokens: HashMap<String, String>,
+    pub(crate) addr: String,
+    pub(crate) tokens: HashMap<String, String>,
     _server: Proc,
     _dir: tempfile::TempDir,
 }
 
 fn start_site() -> Site {
+    start_site_with(&[])
+}
+
+/// [`start_site`] with more `serve` arguments.
+pub(crate) fn start_site_with(more: &[&str]) -> Site {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut serve = Command::new(jianxin_bin());
     serve
@@ -150,6 +155,7 @@ fn start_site() -> Site {
             "--format",
             "json",
         ])
+        .args(more)
         .env("JIANXIN_DB", dir.path().join("jianxin.db"))
         .env("JIANXIN_KEY_FILE", dir.path().join("jianxin.key"))
         .env("RUST_LOG", "warn")

@@ -708,6 +708,13 @@ pub struct ServeArgs {
     /// The scheduler configuration file.
     #[command(flatten)]
     pub schedule: super::scheduler::ScheduleFileArg,
+    /// Requests a minute per client address without a verified token (the public site
+    /// and API, the login form); 0 turns the limit off.
+    #[arg(long, env = "JIANXIN_ANONYMOUS_RATE", default_value_t = crate::http::RateLimit::DEFAULT_PER_MINUTE)]
+    pub anonymous_rate_per_minute: u32,
+    /// How many such requests one address may send at once.
+    #[arg(long, env = "JIANXIN_ANONYMOUS_BURST", default_value_t = crate::http::RateLimit::DEFAULT_BURST)]
+    pub anonymous_burst: u32,
 }
 
 /// `jianxin demo …`

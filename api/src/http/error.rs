@@ -135,6 +135,14 @@ pub enum ApiError {
         /// The import report, as JSON.
         report: Box<serde_json::Value>,
     },
+    /// 429: too many requests without a verified token from one address.
+    #[error(
+        "too many requests from this address without a verified token; retry in {retry_after} s"
+    )]
+    TooManyRequests {
+        /// Seconds until one more request is allowed.
+        retry_after: u64,
+    },
     /// 503: the request did not finish within the server's time limit.
     #[error("the request did not complete within {} s", .0.as_secs())]
     Timeout(Duration),
@@ -178,6 +186,7 @@ impl ApiError {
             ApiError::Forbidden { .. } | ApiError::Refused(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } | ApiError::ImportRejected { .. } => {
@@ -198,6 +207,7 @@ impl ApiError {
             ApiError::Refused(_) => "refused",
             ApiError::NotFound(_) => "not-found",
             ApiError::Conflict(_) => "conflict",
+            ApiError::TooManyRequests { .. } => "too-many-requests",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
             ApiError::Unprocessable { .. } => "invalid-input",
@@ -286,6 +296,10 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(challenge),
             );
+        }
+        if let ApiError::TooManyRequests { retry_after } = &self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         if self.is_fault() {
             res.extensions_mut().insert(ServerFault {

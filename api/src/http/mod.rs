@@ -39,6 +39,7 @@ mod imports;
 mod ledger;
 mod me;
 mod metrics;
+mod rate_limit;
 mod reference;
 mod results;
 mod rules;
@@ -67,6 +68,7 @@ pub use docs::ApiDoc;
 pub use error::{ApiError, FieldError, Problem};
 pub use extract::{AppJson, AppPath, AppQuery, Csv, Form};
 pub use metrics::Metrics;
+pub use rate_limit::RateLimit;
 
 use crate::state::AppState;
 
@@ -121,6 +123,10 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::router())
         .merge(crate::web::router())
         .fallback(no_route)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ))
         .layer(layers)
         .with_state(state)
 }
@@ -131,9 +137,12 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// The span of one request: route template, never the raw URI's query, never headers.

@@ -25,7 +25,7 @@ mod html;
 mod inspector;
 mod planner;
 mod public;
-mod session;
+pub(crate) mod session;
 
 use axum::http::header;
 use axum::response::IntoResponse;

@@ -18,10 +18,10 @@ use sha2::{Digest, Sha256};
 
 use super::html::{error_page, esc, page, see_other, Lang, Viewer};
 use crate::state::AppState;
-use crate::tokens::{self, Claims};
+use crate::tokens::Claims;
 
 /// The cookie holding the session's bearer token.
-const SESSION_COOKIE: &str = "jx_token";
+pub(crate) const SESSION_COOKIE: &str = "jx_token";
 
 /// The value of cookie `name`, if the request has it.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -135,7 +135,10 @@ where
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(login());
         };
-        match tokens::verify(&state.verifier, &token, state.clock.now()) {
+        match state
+            .tokens
+            .verify(&state.verifier, &token, state.clock.now())
+        {
             Ok(claims) => Ok(Staff {
                 csrf: csrf_of(&token),
                 token,
@@ -246,7 +249,10 @@ pub async fn login(State(state): State<AppState>, lang: Lang, body: axum::body::
     let form = FormData::parse(&body);
     let token = form.get("token");
     let next = local_next(Some(form.get("next")));
-    let claims = match tokens::verify(&state.verifier, token, state.clock.now()) {
+    let claims = match state
+        .tokens
+        .verify(&state.verifier, token, state.clock.now())
+    {
         Ok(c) => c,
         Err(e) => {
             let message = format!("{}: {e}", lang.t("令牌无效", "the token was refused"));

@@ -1,0 +1,61 @@
+//! Rate limits on requests without a verified token, through the real `jianxin serve`
+//! over TCP (issue 11, security): an address that spends its budget gets 429 with a
+//! problem document, `/healthz` and requests with a valid token are never held back, and
+//! a forged token counts as anonymous.
+
+use serde_json::Value;
+
+use crate::browser::{http, start_site_with};
+
+#[test]
+fn an_address_over_its_budget_waits_and_verified_callers_do_not() {
+    // one request a minute, five at once: the sixth anonymous request is refused
+    let site = start_site_with(&[
+        "--anonymous-rate-per-minute",
+        "1",
+        "--anonymous-burst",
+        "5",
+        "--no-scheduler",
+    ]);
+    let get = |path: &str, headers: &[(&str, &str)]| http(&site.addr, "GET", path, None, headers);
+    for n in 1..=5 {
+        let (status, body) = get("/v1/public/tasks", &[]);
+        assert_eq!(
+            status,
+            200,
+            "request {n}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    let (status, body) = get("/v1/public/tasks", &[]);
+    assert_eq!(status, 429, "{}", String::from_utf8_lossy(&body));
+    let problem: Value = serde_json::from_slice(&body).expect("a problem document");
+    assert_eq!(problem["code"], "too-many-requests", "{problem}");
+    assert_eq!(problem["status"], 429);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("retry in"),
+        "{problem}"
+    );
+    // a forged token is not a way around it
+    let forged = "Bearer jx1.eyJzdWIiOiJtYWxsb3J5In0.AAAA";
+    let (status, _) = get(
+        "/v1/credit/queries?subject=91330102MA0000023L",
+        &[("Authorization", forged)],
+    );
+    assert_eq!(status, 429, "a forged token counts as anonymous");
+    // the health probe and a verified caller are served
+    assert_eq!(get("/healthz", &[]).0, 200);
+    let officer = format!("Bearer {}", site.tokens["credit_officer"]);
+    for _ in 0..3 {
+        let (status, body) = get(
+            "/v1/credit/subjects/91330102MA0000023L/entries",
+            &[("Authorization", &officer)],
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    }
+    // and the anonymous address is still held back
+    assert_eq!(get("/v1/public/tasks", &[]).0, 429);
+}
