@@ -18,6 +18,7 @@ mod check;
 mod evaluation;
 pub mod query;
 mod rules;
+pub mod subscription;
 mod values;
 
 pub use aggregate::{
