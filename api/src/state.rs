@@ -1,5 +1,6 @@
 //! What every handler and CLI command works with: the event log, the deployment key,
-//! the clock and the log's origin. `Clone` with `Arc` fields, passed as axum `State`.
+//! the clock, the log's origin and the webhook delivery board. `Clone` with `Arc`
+//! fields, passed as axum `State`.
 
 use std::sync::Arc;
 
@@ -21,6 +22,8 @@ pub struct AppState {
     pub origin: Arc<str>,
     /// The credit query log's writer (group commit).
     pub query_log: crate::query_log::QueryLog,
+    /// Webhook delivery attempts of this process (shown with each subscription).
+    pub deliveries: Arc<crate::webhooks::DeliveryBoard>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             verifier: Arc::new(verifier),
             clock,
             origin: Arc::from(origin),
+            deliveries: Arc::default(),
         }
     }
 }
