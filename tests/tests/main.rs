@@ -15,3 +15,4 @@ mod http_draw;
 mod http_web;
 mod results;
 mod scheduler;
+mod webhooks;
