@@ -1,4 +1,4 @@
-//! Subscriptions to the change feed over HTTP (订阅, docs/CREDIT.md §6): subscribe a URL
+//! Subscriptions to the change feed over HTTP (订阅, docs/CREDIT.md §5a): subscribe a URL
 //! to the list changes, list and inspect subscriptions with their delivery state, end
 //! one. Each call is one call into [`crate::webhooks`].
 //!

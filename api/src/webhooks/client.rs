@@ -4,7 +4,7 @@
 //! else of its answer matters. Hand-written over a tokio `TcpStream` because the build
 //! has no HTTP client crate (hyper's client half is not compiled in) and this is all
 //! delivery needs. Plain `http` only: an `https` target is refused when subscribing
-//! (docs/CREDIT.md §6).
+//! (docs/CREDIT.md §5a).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Webhook delivery of the change feed (订阅与推送, docs/CREDIT.md §6): subscribing
+//! Webhook delivery of the change feed (订阅与推送, docs/CREDIT.md §5a): subscribing
 //! systems register a URL and get every list change (entered, corrected, repaired,
 //! removed, expired) of the lists they follow POSTed to it, signed with a secret only
 //! they and the service know, retried until acknowledged, each batch at least once and

@@ -5,7 +5,7 @@
 //! it signs. The subscriber gets its secret once, in the subscribe response.
 //!
 //! A delivery is signed as `sha256=hex(HMAC-SHA256(secret, "<timestamp>.<body>"))`, the
-//! key being the secret's ASCII text (docs/CREDIT.md §6).
+//! key being the secret's ASCII text (docs/CREDIT.md §5a).
 
 use hmac::{Hmac, Mac};
 use jianxin_domain::integrity::{sign_message, MessageError, NoteSigner};

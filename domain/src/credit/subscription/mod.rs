@@ -12,7 +12,7 @@
 //! | the receiver acknowledged a batch | [`RecordDelivery`] | `Delivered` |
 //!
 //! The HMAC secret is never part of any of these: the service derives it from its own
-//! key and the subscription id when it signs (docs/CREDIT.md §6).
+//! key and the subscription id when it signs (docs/CREDIT.md §5a).
 
 mod aggregate;
 mod commands;
