@@ -504,8 +504,11 @@ cli_on_both!(
         assert_eq!(shown["active"], json!(true));
         assert_eq!(shown["owner"], json!("bank-a"));
 
-        // restart: only what comes after the cursor is sent
+        // restart: only what comes after the cursor is sent — also after the read model
+        // that holds the cursor is rebuilt from the Delivered facts
         serve.stop();
+        let rebuilt = d.run(&["projections", "rebuild", "credit_subscriptions"]);
+        assert_eq!(rebuilt.code, 0, "{}", rebuilt.stderr);
         let before = receiver.got("/bank").len();
         let acknowledged: HashSet<String> = receiver
             .got("/bank")
@@ -589,6 +592,9 @@ cli_on_both!(
             .await;
         assert_eq!(status, 409, "{again}");
         serve.stop();
+        // every subscription fact is in the verified ledger
+        let verified = d.run(&["log", "verify"]);
+        assert_eq!(verified.code, 0, "{}", verified.stderr);
         receiver.task.abort();
         d.finish().await;
     }
@@ -647,6 +653,11 @@ async fn bad_subscriptions_record_nothing(app: &TestApp) {
             .collect();
         assert!(paths.iter().any(|x| x.starts_with(at)), "{body}: {p}");
     }
+    // a body over 16 KiB
+    let huge = json!({"url": "http://example.org/", "description": "x".repeat(20_000)});
+    app.send(post_json("/v1/credit/subscriptions", &huge, Some(&bank)))
+        .await
+        .problem(413, "payload-too-large");
     let ok = json!({"url": "http://127.0.0.1:9/hook"});
     for token in [&supervisor, &planner] {
         app.send(post_json("/v1/credit/subscriptions", &ok, Some(token)))
