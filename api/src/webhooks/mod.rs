@@ -8,8 +8,11 @@
 //!
 //! - [`signing`]: per-subscription secrets and the `X-Jianxin-Signature` value.
 //! - [`client`]: the HTTP/1.1 `POST` of one attempt.
-//! - [`worker`]: the delivery loop `jianxin serve` runs, and the attempts board.
+//! - [`worker`]: the delivery loop `jianxin serve` runs; `batch`: what one delivery
+//!   carries; `board`: the attempts of this process.
 
+mod batch;
+mod board;
 pub mod client;
 pub mod signing;
 pub mod worker;
@@ -26,8 +29,9 @@ use uuid::Uuid;
 
 use crate::ops::{meta, OpError};
 use crate::state::AppState;
+pub use board::{DeliveryBoard, DeliveryStatus};
 pub use signing::{signature, WebhookKey};
-pub use worker::{DeliveryBoard, DeliveryConfig, DeliveryStatus};
+pub use worker::DeliveryConfig;
 
 /// The target schemes this build delivers to (see [`client`]).
 pub const DELIVERED_SCHEMES: &[&str] = &["http"];

@@ -8,29 +8,25 @@
 //! never sent again and unacknowledged ones are sent again (at least once).
 //!
 //! Attempts and the last error are operational state, not facts: they live in the
-//! [`DeliveryBoard`] of the serving process, shown by `GET /v1/credit/subscriptions/{id}`
+//! [`DeliveryBoard`](super::DeliveryBoard) of the serving process, shown by `GET /v1/credit/subscriptions/{id}`
 //! and logged, and are not written to the log (a dead receiver would otherwise add a
 //! record every few minutes forever).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use jianxin_domain::credit::subscription::{
-    subscription_delivery_id, RecordDelivery, Subscription, SubscriptionCommand, SubscriptionError,
-    WebhookUrl, DELIVERY_BATCH_MAX,
+    RecordDelivery, Subscription, SubscriptionCommand, SubscriptionError, WebhookUrl,
+    DELIVERY_BATCH_MAX,
 };
 use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
-use jianxin_projections::read_models::{
-    credit_changes, entry_lists, subscription, subscriptions, SubscriptionRow,
-};
-use jianxin_projections::{Database, StoreError};
-use serde::Serialize;
-use serde_json::{json, Value};
+use jianxin_projections::read_models::{subscription, subscriptions};
+use jianxin_projections::StoreError;
 use uuid::Uuid;
 
+use super::batch::{next_batch, Batch, Scan};
+use super::board::DeliveryStatus;
 use super::client;
 use super::signing::{signature, WebhookKey};
 use crate::state::AppState;
@@ -56,55 +52,6 @@ impl Default for DeliveryConfig {
             retry_initial: Duration::from_secs(1),
             retry_max: Duration::from_secs(600),
             timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-/// The delivery state of one subscription in this process.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct DeliveryStatus {
-    /// The batch being delivered: its delivery id (None: nothing pending).
-    pub pending_delivery_id: Option<Uuid>,
-    /// Its last change's ledger position.
-    pub pending_upto: Option<u64>,
-    /// How many changes it carries.
-    pub pending_changes: Option<usize>,
-    /// Attempts at it so far.
-    pub attempts: u32,
-    /// When the last attempt was made.
-    pub last_attempt_at: Option<DateTime<Utc>>,
-    /// The HTTP status of the last failed attempt, if it got one.
-    pub last_status: Option<u16>,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
-    /// When the next attempt is due (None: not waiting).
-    pub next_attempt_at: Option<DateTime<Utc>>,
-    /// Failed attempts since the service started.
-    pub failures: u64,
-}
-
-/// Every subscription's delivery state, shared by the worker and the handlers.
-#[derive(Debug, Default)]
-pub struct DeliveryBoard(Mutex<HashMap<Uuid, DeliveryStatus>>);
-
-impl DeliveryBoard {
-    /// The state of `id` (default: nothing attempted by this process).
-    pub fn status(&self, id: Uuid) -> DeliveryStatus {
-        self.0
-            .lock()
-            .map(|m| m.get(&id).cloned().unwrap_or_default())
-            .unwrap_or_default()
-    }
-
-    fn update(&self, id: Uuid, f: impl FnOnce(&mut DeliveryStatus)) {
-        if let Ok(mut m) = self.0.lock() {
-            f(m.entry(id).or_default());
-        }
-    }
-
-    fn forget(&self, id: Uuid) {
-        if let Ok(mut m) = self.0.lock() {
-            m.remove(&id);
         }
     }
 }
@@ -143,24 +90,6 @@ pub async fn run(state: AppState, config: DeliveryConfig, shutdown: impl Future<
         task.abort();
     }
 }
-
-/// One batch, fixed at its first attempt and re-sent unchanged.
-struct Batch {
-    delivery_id: Uuid,
-    after: u64,
-    upto: u64,
-    changes: usize,
-    body: Vec<u8>,
-}
-
-/// What a scan after the cursor found.
-enum Scan {
-    /// A batch to deliver.
-    Batch(Batch),
-    /// No change for this subscription up to this position.
-    Nothing(u64),
-}
-
 /// Deliver subscription `id` until it ends.
 async fn deliver(state: AppState, config: DeliveryConfig, id: Uuid) {
     let secret = match WebhookKey::derive(&state.signer) {
@@ -321,78 +250,4 @@ async fn acknowledge(state: &AppState, id: Uuid, batch: &Batch) -> Result<(), Ac
         Ok(Err(e)) => Err(Ack::Moved(e)),
         Err(e) => Err(Ack::Store(e)),
     }
-}
-
-/// The next batch of `row` after its cursor (changes up to `scanned` are known not to
-/// concern it): at most [`DELIVERY_BATCH_MAX`] list changes on its lists, in order.
-async fn next_batch(
-    db: &Database,
-    row: &SubscriptionRow,
-    id: Uuid,
-    scanned: u64,
-) -> Result<Scan, StoreError> {
-    const PAGE: i64 = 500;
-    let max = DELIVERY_BATCH_MAX as usize;
-    let lists: HashSet<&str> = row.lists.iter().map(String::as_str).collect();
-    let mut position = scanned;
-    let mut changes: Vec<Value> = vec![];
-    let mut upto = 0u64;
-    'pages: loop {
-        let rows = credit_changes(db, position, PAGE).await?;
-        let typed: Vec<(u64, Value)> = rows
-            .iter()
-            .filter_map(|c| crate::credit::list_change(c).map(|(_, v)| (c.seq, v)))
-            .collect();
-        let unlisted: Vec<String> = typed
-            .iter()
-            .filter(|(_, v)| v.get("list").is_none())
-            .filter_map(|(_, v)| v["entry_id"].as_str().map(str::to_string))
-            .collect();
-        let list_of = entry_lists(db, &unlisted).await?;
-        let page_end = rows.last().map(|r| r.seq);
-        for (seq, mut v) in typed {
-            let list = match v.get("list").and_then(Value::as_str) {
-                Some(l) => Some(l.to_string()),
-                None => v["entry_id"].as_str().and_then(|e| list_of.get(e).cloned()),
-            };
-            let Some(list) = list else { continue };
-            if !lists.contains(list.as_str()) {
-                continue;
-            }
-            if let Value::Object(m) = &mut v {
-                m.insert("list".into(), json!(list));
-            }
-            changes.push(v);
-            upto = seq;
-            if changes.len() == max {
-                break 'pages;
-            }
-        }
-        match page_end {
-            Some(end) if rows.len() as i64 == PAGE => position = end,
-            Some(end) => {
-                position = end;
-                break;
-            }
-            None => break,
-        }
-    }
-    if changes.is_empty() {
-        return Ok(Scan::Nothing(position));
-    }
-    let delivery_id = subscription_delivery_id(id, row.cursor, upto);
-    let body = json!({
-        "subscription_id": id,
-        "delivery_id": delivery_id,
-        "after": row.cursor,
-        "upto": upto,
-        "changes": changes,
-    });
-    Ok(Scan::Batch(Batch {
-        delivery_id,
-        after: row.cursor,
-        upto,
-        changes: changes.len(),
-        body: serde_json::to_vec(&body).map_err(|e| StoreError::Encoding(e.to_string()))?,
-    }))
 }
