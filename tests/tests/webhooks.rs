@@ -592,6 +592,21 @@ cli_on_both!(
             .await;
         assert_eq!(status, 409, "{again}");
         serve.stop();
+        // the CLI lists what the log records
+        let listed = d.run(&["--format", "json", "credit", "subscriptions"]);
+        assert_eq!(listed.code, 0, "{}", listed.stderr);
+        let listed: Value = serde_json::from_str(&listed.stdout).expect("JSON");
+        let rows = listed["subscriptions"].as_array().expect("rows");
+        assert_eq!(rows.len(), 2, "{listed}");
+        let bank_row = rows
+            .iter()
+            .find(|r| r["subscription_id"] == json!(id))
+            .expect("the bank's");
+        assert_eq!(bank_row["active"], json!(false));
+        assert!(bank_row["cursor"].as_u64() > Some(upto), "{bank_row}");
+        let active = d.run(&["--format", "json", "credit", "subscriptions", "--active"]);
+        let active: Value = serde_json::from_str(&active.stdout).expect("JSON");
+        assert_eq!(active["subscriptions"].as_array().map(Vec::len), Some(1));
         // every subscription fact is in the verified ledger
         let verified = d.run(&["log", "verify"]);
         assert_eq!(verified.code, 0, "{}", verified.stderr);

@@ -221,6 +221,17 @@ pub enum CreditCommandArgs {
         #[arg(long)]
         csv: bool,
     },
+    /// Webhook subscriptions to the change feed as recorded: owner, target, lists,
+    /// active, cursor (docs/CREDIT.md §5a). Attempts and errors are the serving
+    /// process's: `GET /v1/credit/subscriptions/{id}`.
+    Subscriptions {
+        /// Only those of this owner (user id).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only the active ones.
+        #[arg(long)]
+        active: bool,
+    },
 }
 
 /// `jianxin result …`
