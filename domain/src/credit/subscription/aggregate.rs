@@ -21,8 +21,8 @@ pub const DELIVERY_BATCH_MAX: u32 = 100;
 
 /// The delivery id of the batch `(after_seq, upto_seq]` of `subscription`: the same batch
 /// always has the same id (its changes never change: the log only grows), so a receiver
-/// de-duplicates on it across retries and restarts. It is also the command id of the
-/// `Delivered` record.
+/// recognises a retried batch by it, even one re-sent after a restart. It is also the
+/// command id of the `Delivered` record, so a batch is recorded at most once.
 pub fn subscription_delivery_id(subscription: Uuid, after_seq: u64, upto_seq: u64) -> Uuid {
     derived_id(
         "jianxin/webhook-delivery/",
