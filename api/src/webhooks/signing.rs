@@ -29,8 +29,9 @@ impl std::fmt::Debug for WebhookKey {
 
 impl WebhookKey {
     /// Derive the key: SHA-256 of the deployment key's (deterministic) Ed25519
-    /// signature of a fixed message under [`KEY_LABEL`]. Only the holder of the
-    /// deployment key can compute it; rotating that key rotates every secret.
+    /// signature of a fixed message under the label `jianxin-webhook-key-v1`. Only the
+    /// holder of the deployment key can compute it; rotating that key rotates every
+    /// secret.
     pub fn derive(signer: &NoteSigner) -> Result<WebhookKey, MessageError> {
         let sig = sign_message(signer, KEY_LABEL, b"webhook secrets")?;
         Ok(WebhookKey(Sha256::digest(sig).into()))

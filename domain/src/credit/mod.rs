@@ -12,6 +12,7 @@
 //! | repair is applied for / decided | [`ApplyRepair`], [`DecideRepair`] | `RepairApplied`, `RepairDecided` |
 //!
 //! Every query's answer is itself logged by the credit-query aggregate ([`query`]).
+//! Systems that subscribe to the list changes are the [`subscription`] aggregate.
 
 mod aggregate;
 mod check;
