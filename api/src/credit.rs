@@ -999,3 +999,64 @@ pub fn manifest(s: &Snapshot, body: &str, format: &'static str) -> Manifest {
         format,
     }
 }
+
+/// The subscriber's view of a credit event: its type and payload (None: not a list
+/// change). One shape for the change feed (JSON page, event stream) and webhooks.
+pub fn list_change(
+    c: &jianxin_projections::read_models::CreditChange,
+) -> Option<(&'static str, serde_json::Value)> {
+    use jianxin_domain::credit::CreditEvent as E;
+    use serde_json::{json, Value};
+    let (kind, mut v) = match &c.event {
+        E::ListEntered {
+            entry_id,
+            list,
+            reason,
+            entered_on,
+            until,
+            legal_basis,
+            ..
+        } => (
+            "entered",
+            json!({"entry_id": entry_id, "list": list, "reason": reason, "legal_basis": legal_basis,
+                   "entered_on": entered_on, "until": until}),
+        ),
+        E::ListEntryAnnulled { entry_id, reason } => (
+            "corrected",
+            json!({"entry_id": entry_id, "correction": "annulled", "reason": reason}),
+        ),
+        E::ListRemoved {
+            entry_id,
+            reason,
+            removed_on,
+        } => (
+            "removed",
+            json!({"entry_id": entry_id, "reason": reason, "removed_on": removed_on}),
+        ),
+        E::RepairDecided {
+            entry_id,
+            approved: true,
+            reasons,
+            effective_on,
+        } => (
+            "repaired",
+            json!({"entry_id": entry_id, "reason": reasons, "removed_on": effective_on}),
+        ),
+        E::ListEntryExpired {
+            entry_id,
+            expired_on,
+            due_at,
+        } => (
+            "expired",
+            json!({"entry_id": entry_id, "removed_on": expired_on, "due_at": due_at}),
+        ),
+        _ => return None,
+    };
+    if let Value::Object(m) = &mut v {
+        m.insert("seq".into(), json!(c.seq));
+        m.insert("type".into(), json!(kind));
+        m.insert("subject".into(), json!(c.subject));
+        m.insert("recorded_at".into(), json!(c.recorded_at));
+    }
+    Some((kind, v))
+}

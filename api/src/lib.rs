@@ -10,6 +10,7 @@
 //! - [`http`]: the router, errors as RFC 9457 problems, authentication, OpenAPI.
 //! - [`cli`]: the `jianxin` command line.
 //! - [`web`]: the web workbench and the public site (`/web/…`).
+//! - [`webhooks`]: subscriptions to the change feed and their signed delivery.
 
 pub mod cases;
 pub mod cli;
@@ -29,5 +30,6 @@ pub mod state;
 pub mod tasks;
 pub mod tokens;
 pub mod web;
+pub mod webhooks;
 
 pub use state::AppState;

@@ -1,5 +1,6 @@
 //! What every handler and CLI command works with: the event log, the deployment key,
-//! the clock and the log's origin. `Clone` with `Arc` fields, passed as axum `State`.
+//! the clock, the log's origin and the webhook delivery board. `Clone` with `Arc`
+//! fields, passed as axum `State`.
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub tokens: Arc<crate::tokens::TokenCache>,
     /// Budgets of requests without a verified token, per client address.
     pub rate_limit: Arc<crate::http::RateLimit>,
+    /// Webhook delivery attempts of this process (shown with each subscription).
+    pub deliveries: Arc<crate::webhooks::DeliveryBoard>,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
             origin: Arc::from(origin),
             tokens: Arc::default(),
             rate_limit: Arc::default(),
+            deliveries: Arc::default(),
         }
     }
 }

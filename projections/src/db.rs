@@ -18,7 +18,7 @@ use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
 
 /// The schema version this binary writes; raised with every schema change.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Read-model tables (rebuildable; the service may rewrite them).
 pub const READ_MODEL_TABLES: &[&str] = &[
@@ -39,6 +39,7 @@ pub const READ_MODEL_TABLES: &[&str] = &[
     "credit_penalties",
     "published_checkpoints",
     "scheduler_runs",
+    "credit_subscriptions",
 ];
 
 /// Where the log lives, parsed from `--db`.

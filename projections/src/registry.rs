@@ -113,4 +113,6 @@ aggregates! {
     checkpoint_archive: jianxin_domain::integrity::archive::CheckpointArchive
         => [crate::read_models::PublishedCheckpoints],
     scheduler_job: jianxin_domain::schedule::SchedulerJob => [crate::read_models::SchedulerRuns],
+    credit_subscription: jianxin_domain::credit::subscription::Subscription
+        => [crate::read_models::CreditSubscriptions],
 }

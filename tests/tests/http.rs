@@ -45,7 +45,7 @@ const ROLES: [Role; 6] = [
 /// (method, OpenAPI path template, URI called, access by column).
 /// Columns: admin, planner, inspector, credit_officer, supervisor, external_system, none.
 #[rustfmt::skip]
-const MATRIX: [(&str, &str, &str, [Access; 7]); 57] = [
+const MATRIX: [(&str, &str, &str, [Access; 7]); 61] = [
     ("GET",  "/healthz",                       "/healthz",                        [A, A, A, A, A, A, A]),
     ("GET",  "/readyz",                        "/readyz",                         [A, A, A, A, A, A, A]),
     ("GET",  "/metrics",                       "/metrics",                        [A, F, F, F, F, F, U]),
@@ -106,6 +106,11 @@ const MATRIX: [(&str, &str, &str, [Access; 7]); 57] = [
     ("GET",  "/v1/lists/{list}/snapshot",                "/v1/lists/{list}/snapshot",                [F, F, F, A, A, A, U]),
     ("GET",  "/v1/credit/changes",                       "/v1/credit/changes",                       [F, F, F, A, A, A, U]),
     ("GET",  "/v1/credit/subjects/{uscc}/evaluation",    "/v1/credit/subjects/{uscc}/evaluation",    [F, F, F, A, A, A, U]),
+    // subscription routes, filled by `MatrixSubscriptions::call`
+    ("POST",   "/v1/credit/subscriptions",               "/v1/credit/subscriptions",                 [F, F, F, A, F, A, U]),
+    ("GET",    "/v1/credit/subscriptions",               "/v1/credit/subscriptions",                 [F, F, F, A, A, A, U]),
+    ("GET",    "/v1/credit/subscriptions/{id}",          "/v1/credit/subscriptions/{id}",            [F, F, F, A, A, A, U]),
+    ("DELETE", "/v1/credit/subscriptions/{id}",          "/v1/credit/subscriptions/{id}",            [F, F, F, A, F, A, U]),
 ];
 
 async fn tokens(app: &TestApp) -> Vec<String> {
@@ -132,6 +137,9 @@ async fn call(
         return res;
     }
     if let Some(res) = credit.call(app, method, uri, token).await {
+        return res;
+    }
+    if let Some(res) = crate::webhooks::MatrixSubscriptions::call(app, method, uri, token).await {
         return res;
     }
     match (method, uri) {

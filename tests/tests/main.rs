@@ -17,3 +17,4 @@ mod rate_limit;
 mod results;
 mod scheduler;
 mod sql_binding;
+mod webhooks;

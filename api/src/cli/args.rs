@@ -221,6 +221,17 @@ pub enum CreditCommandArgs {
         #[arg(long)]
         csv: bool,
     },
+    /// Webhook subscriptions to the change feed as recorded: owner, target, lists,
+    /// active, cursor (docs/CREDIT.md §5a). Attempts and errors are the serving
+    /// process's: `GET /v1/credit/subscriptions/{id}`.
+    Subscriptions {
+        /// Only those of this owner (user id).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Only the active ones.
+        #[arg(long)]
+        active: bool,
+    },
 }
 
 /// `jianxin result …`
@@ -715,6 +726,26 @@ pub struct ServeArgs {
     /// How many such requests one address may send at once.
     #[arg(long, env = "JIANXIN_ANONYMOUS_BURST", default_value_t = crate::http::RateLimit::DEFAULT_BURST)]
     pub anonymous_burst: u32,
+    /// Do not push list changes to subscribed webhooks from this instance.
+    #[arg(long)]
+    pub no_webhooks: bool,
+    /// Wait after a failed webhook delivery, in milliseconds; it doubles with each
+    /// further failure of the same batch, up to --webhook-retry-max-ms.
+    #[arg(long, env = "JIANXIN_WEBHOOK_RETRY_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
+    pub webhook_retry_ms: u64,
+    /// The longest wait between delivery attempts, in milliseconds.
+    #[arg(long, env = "JIANXIN_WEBHOOK_RETRY_MAX_MS", default_value_t = 600_000,
+          value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
+    pub webhook_retry_max_ms: u64,
+    /// How often idle subscriptions look for new changes, in milliseconds.
+    #[arg(long, env = "JIANXIN_WEBHOOK_POLL_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_poll_ms: u64,
+    /// How long one delivery attempt may take (connect, send, status), in milliseconds.
+    #[arg(long, env = "JIANXIN_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub webhook_timeout_ms: u64,
 }
 
 /// `jianxin demo …`

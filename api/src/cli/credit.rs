@@ -1,10 +1,11 @@
 //! Credit on the command line: `jianxin credit check|act|entries|queries|query|recheck|
-//! impact|snapshot`, each one call into [`crate::credit`]. The operator (--actor) acts
+//! impact|snapshot|subscriptions`, each one call into [`crate::credit`] (subscriptions:
+//! the read model). The operator (--actor) acts
 //! as a credit officer.
 
 use jianxin_domain::credit::ListId;
 use jianxin_domain::event_log::{Actor, Role};
-use jianxin_projections::read_models::logged_queries;
+use jianxin_projections::read_models::{logged_queries, subscriptions};
 use jianxin_projections::EventLog;
 use serde_json::json;
 
@@ -151,6 +152,24 @@ pub async fn credit(
                     ));
                 }
                 (json!({"queries": rows}), text)
+            }
+            CreditCommandArgs::Subscriptions { owner, active } => {
+                let rows = subscriptions(log.database(), owner.as_deref(), active).await?;
+                let mut text =
+                    String::from("SUBSCRIPTION\tOWNER\tACTIVE\tCURSOR\tDELIVERIES\tLISTS\tURL\n");
+                for r in &rows {
+                    text.push_str(&format!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                        r.subscription_id,
+                        r.owner,
+                        r.active,
+                        r.cursor,
+                        r.deliveries,
+                        r.lists.join(","),
+                        r.url
+                    ));
+                }
+                (json!({"subscriptions": rows}), text)
             }
             CreditCommandArgs::Query { id } => {
                 let row = credit::logged(&log, id).await?;

@@ -1,4 +1,7 @@
-//! `jianxin serve` and `jianxin demo seed`.
+//! `jianxin serve` (the API, with the scheduler and webhook delivery inside) and
+//! `jianxin demo seed`.
+
+use std::time::Duration;
 
 use jianxin_projections::EventLog;
 
@@ -96,13 +99,36 @@ pub async fn serve(settings: &Settings, format: Format, args: ServeArgs) -> Resu
             scheduler.run(clock, std::future::pending()).await
         }))
     };
+    let webhooks = if args.no_webhooks {
+        None
+    } else {
+        let config = crate::webhooks::DeliveryConfig {
+            poll: Duration::from_millis(args.webhook_poll_ms),
+            retry_initial: Duration::from_millis(args.webhook_retry_ms),
+            retry_max: Duration::from_millis(args.webhook_retry_max_ms.max(args.webhook_retry_ms)),
+            timeout: Duration::from_millis(args.webhook_timeout_ms),
+        };
+        tracing::info!("webhook delivery running inside the service");
+        let state = state.clone();
+        Some(tokio::spawn(crate::webhooks::worker::run(
+            state,
+            config,
+            std::future::pending(),
+        )))
+    };
     tracing::info!(db = %settings.db.redacted(), %addr, "jianxin listening");
     eprintln!("listening on {base}");
     let served = http::serve(state, listener, shutdown_signal())
         .await
         .map_err(|e| CliError::Infra(format!("server: {e}")));
-    if let Some(jobs) = jobs {
-        jobs.abort();
+    for task in [
+        jobs.map(|j| j.abort_handle()),
+        webhooks.map(|w| w.abort_handle()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        task.abort();
     }
     served
 }

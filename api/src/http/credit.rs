@@ -656,65 +656,6 @@ struct ChangesQuery {
     limit: Option<u64>,
 }
 
-/// The subscriber's view of a credit event: its type and payload (None: not a list change).
-fn change_json(
-    c: &jianxin_projections::read_models::CreditChange,
-) -> Option<(&'static str, Value)> {
-    use jianxin_domain::credit::CreditEvent as E;
-    let (kind, mut v) = match &c.event {
-        E::ListEntered {
-            entry_id,
-            list,
-            reason,
-            entered_on,
-            until,
-            legal_basis,
-            ..
-        } => (
-            "entered",
-            json!({"entry_id": entry_id, "list": list, "reason": reason, "legal_basis": legal_basis,
-                   "entered_on": entered_on, "until": until}),
-        ),
-        E::ListEntryAnnulled { entry_id, reason } => (
-            "corrected",
-            json!({"entry_id": entry_id, "correction": "annulled", "reason": reason}),
-        ),
-        E::ListRemoved {
-            entry_id,
-            reason,
-            removed_on,
-        } => (
-            "removed",
-            json!({"entry_id": entry_id, "reason": reason, "removed_on": removed_on}),
-        ),
-        E::RepairDecided {
-            entry_id,
-            approved: true,
-            reasons,
-            effective_on,
-        } => (
-            "repaired",
-            json!({"entry_id": entry_id, "reason": reasons, "removed_on": effective_on}),
-        ),
-        E::ListEntryExpired {
-            entry_id,
-            expired_on,
-            due_at,
-        } => (
-            "expired",
-            json!({"entry_id": entry_id, "removed_on": expired_on, "due_at": due_at}),
-        ),
-        _ => return None,
-    };
-    if let Value::Object(m) = &mut v {
-        m.insert("seq".into(), json!(c.seq));
-        m.insert("type".into(), json!(kind));
-        m.insert("subject".into(), json!(c.subject));
-        m.insert("recorded_at".into(), json!(c.recorded_at));
-    }
-    Some((kind, v))
-}
-
 /// How long the stream waits before looking for new changes.
 const CHANGES_POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
@@ -755,7 +696,7 @@ async fn changes(
         let next = rows.last().map_or(after, |r| r.seq);
         let list: Vec<Value> = rows
             .iter()
-            .filter_map(change_json)
+            .filter_map(credit::list_change)
             .map(|(_, v)| v)
             .collect();
         return Ok(
@@ -776,7 +717,7 @@ async fn changes(
                 Ok(rows) if !rows.is_empty() => {
                     for r in rows {
                         cursor = r.seq;
-                        if let Some((kind, v)) = change_json(&r) {
+                        if let Some((kind, v)) = credit::list_change(&r) {
                             let e = Event::default()
                                 .id(r.seq.to_string())
                                 .event(kind)

@@ -21,6 +21,8 @@
 //! - `results`: inspection results recorded and corrected by the drawn team, published
 //!   (`/v1/tasks/{id}/results/…`), what is due (`/v1/publication/due`), the public
 //!   results of a task and a JSON Feed of publications (`/v1/public/…`).
+//! - `subscriptions`: webhook subscriptions to the credit change feed
+//!   (`/v1/credit/subscriptions`).
 //!
 //! Middleware, outermost first: request id (`x-request-id`, a UUID when absent, echoed
 //! in the response), tracing span (method, route template, request id; status and
@@ -44,6 +46,7 @@ mod reference;
 mod results;
 mod rules;
 mod subjects;
+mod subscriptions;
 mod tasks;
 
 use std::sync::Arc;
@@ -120,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tasks::router())
         .merge(results::router())
         .merge(credit::router())
+        .merge(subscriptions::router())
         .merge(cases::router())
         .merge(crate::web::router())
         .fallback(no_route)

@@ -12,12 +12,14 @@
 //! | repair is applied for / decided | [`ApplyRepair`], [`DecideRepair`] | `RepairApplied`, `RepairDecided` |
 //!
 //! Every query's answer is itself logged by the credit-query aggregate ([`query`]).
+//! Systems that subscribe to the list changes are the [`subscription`] aggregate.
 
 mod aggregate;
 mod check;
 mod evaluation;
 pub mod query;
 mod rules;
+pub mod subscription;
 mod values;
 
 pub use aggregate::{

@@ -26,3 +26,7 @@ pub use schedule::{
     EntryCandidate, PenaltyCandidate, PublishedCheckpoint, PublishedCheckpoints, SchedulerRun,
     SchedulerRuns,
 };
+mod subscriptions;
+pub use subscriptions::{
+    entry_lists, subscription, subscriptions, CreditSubscriptions, SubscriptionRow,
+};

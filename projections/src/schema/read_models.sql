@@ -201,3 +201,24 @@ CREATE TABLE IF NOT EXISTS credit_penalties (
     global_sequence BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS credit_penalties_day ON credit_penalties (effective_on);
+-- Subscriptions to the change feed (订阅) and their delivery cursor (issue 7).
+CREATE TABLE IF NOT EXISTS credit_subscriptions (
+    subscription_id   TEXT   NOT NULL PRIMARY KEY,
+    owner             TEXT   NOT NULL,
+    owner_role        TEXT   NOT NULL,
+    url               TEXT   NOT NULL,
+    lists             TEXT   NOT NULL,
+    description       TEXT   NOT NULL,
+    subscribed_at     TEXT   NOT NULL,
+    active            BIGINT NOT NULL,
+    ended_at          TEXT,
+    ended_by          TEXT,
+    end_reason        TEXT,
+    cursor_seq        BIGINT NOT NULL,
+    deliveries        BIGINT NOT NULL,
+    changes_delivered BIGINT NOT NULL,
+    last_delivery_id  TEXT,
+    last_delivered_at TEXT,
+    global_sequence   BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credit_subscriptions_owner ON credit_subscriptions (owner, subscribed_at);
