@@ -379,6 +379,24 @@ on_both!(
             .expect("db")
             .expect("intact");
         assert_eq!(v.events, 23);
+        // apply_fresh skips reading a history the id cannot have; an id that has one
+        // is refused by the events table's unique key and the whole batch fails
+        let mut batch = db.log.batch::<AccessGrant>().await.expect("begin");
+        assert!(matches!(
+            batch.apply_fresh(Uuid::new_v4(), grant("w")).await,
+            Ok(Ok(jianxin_projections::store::Applied { events: 1, .. }))
+        ));
+        assert!(
+            batch.apply_fresh(same, grant("x2")).await.is_err(),
+            "an id with a history is not fresh"
+        );
+        drop(batch);
+        assert_eq!(db.count("access_grant_events").await, 21);
+        let v = verify(db.log.database(), None)
+            .await
+            .expect("db")
+            .expect("intact");
+        assert_eq!(v.events, 23);
         db.finish().await;
     }
 );

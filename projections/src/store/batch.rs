@@ -102,8 +102,31 @@ where
         aggregate_id: Uuid,
         command: A::Command,
     ) -> Result<Result<Applied, A::Error>, StoreError> {
+        self.apply_loading(aggregate_id, command, true).await
+    }
+
+    /// [`BatchWriter::apply`] to an aggregate the caller has just created the id of (a
+    /// fresh random UUID, such as a credit query's): its history is not read, since it
+    /// has none. Should the id exist after all, the events table's unique
+    /// (aggregate_id, sequence_number) refuses the insert and the batch fails whole —
+    /// never a silent second history.
+    pub async fn apply_fresh(
+        &mut self,
+        aggregate_id: Uuid,
+        command: A::Command,
+    ) -> Result<Result<Applied, A::Error>, StoreError> {
+        self.apply_loading(aggregate_id, command, false).await
+    }
+
+    async fn apply_loading(
+        &mut self,
+        aggregate_id: Uuid,
+        command: A::Command,
+        load: bool,
+    ) -> Result<Result<Applied, A::Error>, StoreError> {
         let (mut sequence, mut state) = match self.states.remove(&aggregate_id) {
             Some(kept) => kept,
+            None if !load => (0, A::State::default()),
             None => {
                 let history = self.load(aggregate_id).await?;
                 let sequence = history.last().map(|e| e.sequence_number).unwrap_or(0);
