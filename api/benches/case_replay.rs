@@ -29,7 +29,11 @@
 //! 7. the scan op as served (`cases::deviations_all`: plus the list and the whole
 //!    log's verification, run while the cases are read).
 //!
-//! It prints mean, min and max per run and each run's mean over its baseline's.
+//! It prints mean, min and max per run and each run's mean over its baseline's, and the
+//! mean CPU time per run of every thread of the process with its ratio to the
+//! baseline's (steadier than the wall clock on a shared machine). `--phases` adds the
+//! parts of the replay op timed alone: the whole ledger read, `check_aggregate`,
+//! `proofs_of`.
 //! Results and their reading: docs/PERFORMANCE.md.
 
 use std::path::{Path, PathBuf};

@@ -18,6 +18,13 @@
 //! Other aggregates' event rows are not read: a changed row elsewhere does not change
 //! the chain, so it cannot make this aggregate's entries less trustworthy. `log verify`
 //! still checks everything.
+//!
+//! The pass costs about a second read of the aggregate's size (docs/PERFORMANCE.md,
+//! "Case replay"), so it does no more than the checks need: each ledger row is read in
+//! place, its bytes and hashes borrowed from the driver's row; only the aggregate's own
+//! entries are copied out, and the columns only they need come back `NULL` for every
+//! other row. An entry is compared by writing its canonical bytes key by key into one
+//! reused buffer rather than building a JSON entry and encoding it.
 
 use jianxin_domain::event_log::{write_canonical, write_canonical_str, LedgerEntry, GENESIS_HASH};
 use jianxin_domain::integrity::{leaf_hash, Hash, TreeLevels};
