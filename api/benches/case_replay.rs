@@ -29,7 +29,11 @@
 //! 7. the scan op as served (`cases::deviations_all`: plus the list and the whole
 //!    log's verification, run while the cases are read).
 //!
-//! It prints mean, min and max per run and each run's mean over its baseline's.
+//! It prints mean, min and max per run and each run's mean over its baseline's, and the
+//! mean CPU time per run of every thread of the process with its ratio to the
+//! baseline's (steadier than the wall clock on a shared machine). `--phases` adds the
+//! parts of the replay op timed alone: the whole ledger read, `check_aggregate`,
+//! `proofs_of`.
 //! Results and their reading: docs/PERFORMANCE.md.
 
 use std::path::{Path, PathBuf};
@@ -50,6 +54,8 @@ struct Args {
     events: u64,
     cases: u64,
     reps: u64,
+    /// Also time the parts of the replay op one by one (`--phases`).
+    phases: bool,
 }
 
 fn args() -> Args {
@@ -57,6 +63,7 @@ fn args() -> Args {
         events: 10_000,
         cases: 100_000,
         reps: 5,
+        phases: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,6 +72,7 @@ fn args() -> Args {
             "--events" => a.events = value().unwrap_or(a.events),
             "--cases" => a.cases = value().unwrap_or(a.cases),
             "--reps" => a.reps = value().unwrap_or(a.reps).max(1),
+            "--phases" => a.phases = true,
             _ => {} // cargo bench passes --bench
         }
     }
@@ -183,34 +191,111 @@ async fn open(dir: &Path, name: &str, cases: u64, evidence: u64) -> anyhow::Resu
     Ok(EventLog::open(&DbLocation::Sqlite(db)).await?)
 }
 
-/// Mean, min, max in milliseconds of `reps` runs of `f`, after one untimed warm-up run
-/// (so the baseline, measured first, does not pay for a cold page cache alone).
-async fn time<F, Fut>(reps: u64, mut f: F) -> anyhow::Result<(f64, f64, f64)>
+/// One series: wall-clock mean, min and max in milliseconds, and the mean CPU time in
+/// milliseconds the whole process (every thread: the runtime's workers and SQLite's)
+/// spent per run. The machine is shared, so the CPU time is the steadier of the two.
+type Timing = (f64, f64, f64, f64);
+
+/// CPU time of every thread of this process so far, in nanoseconds (the first field of
+/// each `/proc/self/task/*/schedstat`; 0 where that cannot be read).
+fn cpu_ns() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// `reps` runs of `f`, after one untimed warm-up run (so the baseline, measured first,
+/// does not pay for a cold page cache alone).
+async fn time<F, Fut>(reps: u64, mut f: F) -> anyhow::Result<Timing>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<usize>>,
 {
     std::hint::black_box(f().await?);
     let mut all = vec![];
+    let cpu = cpu_ns();
     for _ in 0..reps {
         let t = Instant::now();
         std::hint::black_box(f().await?);
         all.push(t.elapsed().as_secs_f64() * 1e3);
     }
+    let cpu = cpu_ns().saturating_sub(cpu) as f64 / 1e6 / all.len() as f64;
     let mean = all.iter().sum::<f64>() / all.len() as f64;
     let min = all.iter().copied().fold(f64::INFINITY, f64::min);
     let max = all.iter().copied().fold(0.0, f64::max);
-    Ok((mean, min, max))
+    Ok((mean, min, max, cpu))
 }
 
-fn row(name: &str, m: (f64, f64, f64), base: f64) {
+fn row(name: &str, m: Timing, base: Timing) {
     println!(
-        "{name:<40} {:>10.2} {:>10.2} {:>10.2} {:>7.2}×",
+        "{name:<40} {:>10.2} {:>10.2} {:>10.2} {:>7.2}× {:>10.2} {:>7.2}×",
         m.0,
         m.1,
         m.2,
-        m.0 / base
+        m.0 / base.0,
+        m.3,
+        m.3 / base.3
     );
+}
+
+/// The parts of the replay op, each timed alone (`--phases`), against the same read.
+async fn phases(
+    log: &EventLog,
+    id: Uuid,
+    signer: &NoteSigner,
+    r: u64,
+    base: Timing,
+) -> anyhow::Result<()> {
+    use jianxin_projections::ledger::{check_aggregate, proofs_of, read::ledger_rows};
+    let db = log.database();
+    let ledger = time(r, || async {
+        let (mut n, mut after) = (0, 0);
+        loop {
+            let rows = ledger_rows(db, after, 10_000).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.global_sequence;
+            n += rows.len();
+        }
+        Ok(n)
+    })
+    .await?;
+    let check = time(r, || async {
+        let c = check_aggregate::<
+            jianxin_domain::event_log::Recorded<jianxin_domain::case::CaseEvent>,
+        >(db, "enforcement_case", id)
+        .await?;
+        Ok(c.events.len())
+    })
+    .await?;
+    let c =
+        check_aggregate::<jianxin_domain::event_log::Recorded<jianxin_domain::case::CaseEvent>>(
+            db,
+            "enforcement_case",
+            id,
+        )
+        .await?;
+    let (tree, entries) = (&c.tree, &c.entries);
+    let proofs = time(r, || async {
+        let p = proofs_of(
+            tree,
+            entries.clone(),
+            signer,
+            "bench.jianxin.local",
+            SystemClock.now(),
+        )?;
+        Ok(p.proofs.len())
+    })
+    .await?;
+    println!("parts of the replay op, {r} repetitions each");
+    row("  read the whole ledger (ledger_rows)", ledger, base);
+    row("  check_aggregate (rows, chain, compare)", check, base);
+    row("  proofs_of (checkpoint, proofs)", proofs, base);
+    Ok(())
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -220,8 +305,8 @@ async fn main() -> anyhow::Result<()> {
     std::fs::create_dir_all(&dir)?;
     let header = || {
         println!(
-            "{:<40} {:>10} {:>10} {:>10} {:>8}",
-            "run", "mean ms", "min ms", "max ms", "/ read"
+            "{:<40} {:>10} {:>10} {:>10} {:>8} {:>10} {:>8}",
+            "run", "mean ms", "min ms", "max ms", "/ read", "cpu ms", "/ read"
         );
     };
 
@@ -265,10 +350,13 @@ async fn main() -> anyhow::Result<()> {
         events.len()
     );
     header();
-    row("read (by_aggregate_id)", read, read.0);
-    row("read + replay at the last event", at_last, read.0);
-    row("read + replay at the middle event", at_middle, read.0);
-    row("replay op (+ check, deviations, proofs)", served, read.0);
+    row("read (by_aggregate_id)", read, read);
+    row("read + replay at the last event", at_last, read);
+    row("read + replay at the middle event", at_middle, read);
+    row("replay op (+ check, deviations, proofs)", served, read);
+    if a.phases {
+        phases(&log, id, &signer, r, read).await?;
+    }
     log.database().close().await;
 
     // many cases
@@ -304,9 +392,9 @@ async fn main() -> anyhow::Result<()> {
             ids.len()
         );
         header();
-        row("read every case (by_aggregate_id)", read, read.0);
-        row("read + deviations of every case", scan, read.0);
-        row("deviations_all op (+ list, verify)", served, read.0);
+        row("read every case (by_aggregate_id)", read, read);
+        row("read + deviations of every case", scan, read);
+        row("deviations_all op (+ list, verify)", served, read);
         log.database().close().await;
     }
     Ok(())

@@ -58,7 +58,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> bool {
                 return false;
             }
         }
-        Value::String(s) => write_string(s, out),
+        Value::String(s) => write_canonical_str(s, out),
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -79,7 +79,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> bool {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_string(key, out);
+                write_canonical_str(key, out);
                 out.push(b':');
                 if !write_value(v, out) {
                     return false;
@@ -117,7 +117,10 @@ fn first_float(value: &Value, path: String) -> Option<(String, String)> {
     }
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// Appends the canonical text of the string `s` (quoted, escaped as the module
+/// documentation says), so a caller can write a known object's keys and values in order
+/// without building a [`Value`] first.
+pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     for &b in s.as_bytes() {

@@ -15,6 +15,6 @@ mod envelope;
 mod ledger_entry;
 
 pub use actor::{Actor, Role, RoleParseError};
-pub use canonical::{canonical_json, write_canonical, CanonicalError};
+pub use canonical::{canonical_json, write_canonical, write_canonical_str, CanonicalError};
 pub use envelope::{format_micros, CommandMeta, DomainEvent, EnvelopeError, Issued, Recorded};
 pub use ledger_entry::{LedgerEntry, LedgerEntryError, ENTRY_DOMAIN, GENESIS_HASH};

@@ -18,14 +18,21 @@
 //! Other aggregates' event rows are not read: a changed row elsewhere does not change
 //! the chain, so it cannot make this aggregate's entries less trustworthy. `log verify`
 //! still checks everything.
+//!
+//! The pass costs about a second read of the aggregate's size (docs/PERFORMANCE.md,
+//! "Case replay"), so it does no more than the checks need: each ledger row is read in
+//! place, its bytes and hashes borrowed from the driver's row; only the aggregate's own
+//! entries are copied out, and the columns only they need come back `NULL` for every
+//! other row. An entry is compared by writing its canonical bytes key by key into one
+//! reused buffer rather than building a JSON entry and encoding it.
 
-use jianxin_domain::event_log::{canonical_json, LedgerEntry, GENESIS_HASH};
+use jianxin_domain::event_log::{write_canonical, write_canonical_str, LedgerEntry, GENESIS_HASH};
 use jianxin_domain::integrity::{leaf_hash, Hash, TreeLevels};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::read::{ledger_rows, EventRow, LedgerRow};
+use super::read::{EventRow, LedgerRow};
 use super::verify::{check_event_row, check_ledger_columns, IntegrityFailure};
 use crate::db::Database;
 use crate::store::Envelope;
@@ -80,8 +87,10 @@ pub async fn check_aggregate<E: Envelope>(
         own.last().map_or(0, |r| r.global_sequence as u64)
     };
     let mut failure = broken.filter(|f| f.global_sequence <= last);
+    let id_text = aggregate_id.hyphenated().to_string();
     let mut events = Vec::with_capacity(rows.len());
-    for (i, (event, payload)) in rows.into_iter().zip(payloads).enumerate() {
+    let mut buf = Vec::with_capacity(1024);
+    for (i, (event, payload)) in rows.iter().zip(payloads).enumerate() {
         let Some(entry) = own.get(i) else {
             let what = format!(
                 "{aggregate_type}_events row {} (aggregate {}, sequence {}) has no ledger entry",
@@ -105,19 +114,19 @@ pub async fn check_aggregate<E: Envelope>(
                 continue;
             }
         };
-        let (payload, matches) = matches_entry(aggregate_type, entry, &event, payload);
-        if !matches {
-            first(&mut failure, seq, mismatch(aggregate_type, entry, &event));
+        if !matches_entry(aggregate_type, entry, event, &payload, &mut buf) {
+            let what = mismatch(aggregate_type, &id_text, entry, event);
+            first(&mut failure, seq, what);
         }
         events.push(E::from_payload(payload)?);
     }
-    if let Some(entry) = own.get(events.len()) {
+    if let Some(entry) = own.get(rows.len()) {
         first(
             &mut failure,
             entry.global_sequence as u64,
             format!(
-                "event {} is missing from {}_events",
-                entry.event_id, entry.aggregate_type
+                "event {} is missing from {aggregate_type}_events",
+                entry.event_id
             ),
         );
     }
@@ -145,38 +154,73 @@ fn first(failure: &mut Option<IntegrityFailure>, global_sequence: u64, what: Str
     }
 }
 
-/// Whether the entry's canonical bytes are exactly the entry rebuilt from the event row
-/// and the ledger columns, and the command columns agree; gives the payload back.
+/// Whether the entry's canonical bytes are exactly the canonical entry rebuilt from the
+/// event row and the ledger columns, and the command columns agree.
+///
+/// The canonical entry is an object of eight known keys, so its bytes are written here
+/// in their canonical (sorted) order straight into `buf`, reused from row to row: the
+/// same bytes as `canonical_json` of the entry built as a JSON value (a test below holds
+/// the two equal), without building it.
 fn matches_entry(
     aggregate_type: &str,
-    entry: &LedgerRow,
+    entry: &OwnEntry,
     event: &EventRow,
-    payload: Value,
-) -> (Value, bool) {
+    payload: &Value,
+    buf: &mut Vec<u8>,
+) -> bool {
     let commands = payload["command_id"].as_str() == Some(entry.command_id.as_str())
         && payload["command_index"].as_i64() == Some(entry.command_index)
         && entry.event_id == event.id
         && entry.aggregate_sequence == event.sequence_number;
-    let mut rebuilt = json!({
-        "global_sequence": entry.global_sequence,
-        "event_id": event.id,
-        "aggregate_type": aggregate_type,
-        "aggregate_id": event.aggregate_id,
-        "aggregate_sequence": event.sequence_number,
-        "occurred_on": event.occurred_on,
-        "store_version": event.version,
-        "payload": payload,
-    });
-    let same = canonical_json(&rebuilt).is_ok_and(|bytes| bytes == entry.canonical);
-    let payload = rebuilt
-        .as_object_mut()
-        .and_then(|m| m.remove("payload"))
-        .unwrap_or(Value::Null);
-    (payload, commands && same)
+    commands
+        && canonical_entry(entry.global_sequence, aggregate_type, event, payload, buf)
+        && *buf == entry.canonical
+}
+
+/// Writes the canonical bytes of the ledger entry of `event` at `global_sequence` into
+/// `buf` (cleared first); false when the payload has no canonical form.
+fn canonical_entry(
+    global_sequence: i64,
+    aggregate_type: &str,
+    event: &EventRow,
+    payload: &Value,
+    buf: &mut Vec<u8>,
+) -> bool {
+    let int = |n: i64, buf: &mut Vec<u8>| buf.extend_from_slice(n.to_string().as_bytes());
+    buf.clear();
+    buf.extend_from_slice(b"{\"aggregate_id\":");
+    write_canonical_str(&event.aggregate_id, buf);
+    buf.extend_from_slice(b",\"aggregate_sequence\":");
+    int(event.sequence_number, buf);
+    buf.extend_from_slice(b",\"aggregate_type\":");
+    write_canonical_str(aggregate_type, buf);
+    buf.extend_from_slice(b",\"event_id\":");
+    write_canonical_str(&event.id, buf);
+    buf.extend_from_slice(b",\"global_sequence\":");
+    int(global_sequence, buf);
+    buf.extend_from_slice(b",\"occurred_on\":");
+    write_canonical_str(&event.occurred_on, buf);
+    buf.extend_from_slice(b",\"payload\":");
+    if write_canonical(payload, buf).is_err() {
+        return false;
+    }
+    buf.extend_from_slice(b",\"store_version\":");
+    match event.version {
+        Some(v) => int(v, buf),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.push(b'}');
+    true
 }
 
 /// What differs, in the words of `log verify` (the slow path, taken only on a mismatch).
-fn mismatch(aggregate_type: &str, entry: &LedgerRow, event: &EventRow) -> String {
+fn mismatch(
+    aggregate_type: &str,
+    aggregate_id: &str,
+    entry: &OwnEntry,
+    event: &EventRow,
+) -> String {
+    let entry = &entry.ledger_row(aggregate_type, aggregate_id);
     let value = match LedgerEntry::decode_value(&entry.canonical) {
         Ok(v) => v,
         Err(e) => return format!("canonical bytes: {e}"),
@@ -202,8 +246,119 @@ fn mismatch(aggregate_type: &str, entry: &LedgerRow, event: &EventRow) -> String
 /// The whole log's chain, checked; its leaves; the aggregate's own rows.
 struct Chain {
     leaves: Vec<Hash>,
-    own: Vec<LedgerRow>,
+    own: Vec<OwnEntry>,
     broken: Option<IntegrityFailure>,
+}
+
+/// One of the aggregate's ledger rows: the columns its check compares, and the bytes
+/// its proof carries.
+struct OwnEntry {
+    global_sequence: i64,
+    event_id: String,
+    aggregate_sequence: i64,
+    command_id: String,
+    command_index: i64,
+    canonical: Vec<u8>,
+}
+
+impl OwnEntry {
+    /// The row as `log verify`'s column checks read it (the slow path, on a mismatch).
+    fn ledger_row(&self, aggregate_type: &str, aggregate_id: &str) -> LedgerRow {
+        LedgerRow {
+            global_sequence: self.global_sequence,
+            event_id: self.event_id.clone(),
+            aggregate_type: aggregate_type.to_owned(),
+            aggregate_id: aggregate_id.to_owned(),
+            aggregate_sequence: self.aggregate_sequence,
+            command_id: self.command_id.clone(),
+            command_index: self.command_index,
+            canonical: self.canonical.clone(),
+            prev_hash: vec![],
+            entry_hash: vec![],
+        }
+    }
+}
+
+/// One chunk of ledger rows as the driver returns them: the pass reads each column in
+/// place (hashes and canonical bytes borrowed from the row), copying only the
+/// aggregate's own entries out.
+enum RawRows {
+    Sqlite(Vec<sqlx::sqlite::SqliteRow>),
+    Postgres(Vec<sqlx::postgres::PgRow>),
+}
+
+/// The chain's columns of every row, and the columns the aggregate's check needs only
+/// for its own rows (`NULL` for every other row, so they cost nothing to read).
+const CHAIN_SQL: &str = "SELECT global_sequence, canonical, prev_hash, entry_hash, \
+     CASE WHEN aggregate_type = $3 AND aggregate_id = $4 THEN CAST(event_id AS TEXT) END AS event_id, \
+     CASE WHEN aggregate_type = $3 AND aggregate_id = $4 THEN aggregate_sequence END AS aggregate_sequence, \
+     CASE WHEN aggregate_type = $3 AND aggregate_id = $4 THEN CAST(command_id AS TEXT) END AS command_id, \
+     CASE WHEN aggregate_type = $3 AND aggregate_id = $4 THEN CAST(command_index AS BIGINT) END AS command_index \
+     FROM ledger WHERE global_sequence > $1 ORDER BY global_sequence LIMIT $2";
+
+async fn chain_rows(
+    db: &Database,
+    aggregate_type: &str,
+    aggregate_id: Uuid,
+    after: i64,
+) -> Result<RawRows, StoreError> {
+    Ok(match db {
+        Database::Sqlite(p) => RawRows::Sqlite(
+            sqlx::query(CHAIN_SQL)
+                .bind(after)
+                .bind(CHUNK)
+                .bind(aggregate_type)
+                .bind(aggregate_id.hyphenated().to_string())
+                .fetch_all(p)
+                .await?,
+        ),
+        Database::Postgres(p) => RawRows::Postgres(
+            sqlx::query(CHAIN_SQL)
+                .bind(after)
+                .bind(CHUNK)
+                .bind(aggregate_type)
+                .bind(aggregate_id)
+                .fetch_all(p)
+                .await?,
+        ),
+    })
+}
+
+/// The pass's state between chunks.
+struct Walk {
+    leaves: Vec<Hash>,
+    own: Vec<OwnEntry>,
+    broken: Option<IntegrityFailure>,
+    head: Hash,
+}
+
+impl Walk {
+    /// One ledger row: its chain link (until the first break), its leaf, and a copy of
+    /// it when it is the aggregate's.
+    fn row(
+        &mut self,
+        global_sequence: i64,
+        canonical: &[u8],
+        hashes: (&[u8], &[u8]),
+        own: Option<(String, i64, String, i64)>,
+    ) {
+        let seq = self.leaves.len() as u64 + 1;
+        if self.broken.is_none() {
+            self.broken = chain_link(seq, &self.head, global_sequence, canonical, hashes);
+        }
+        self.head = hashes.1.try_into().unwrap_or(GENESIS_HASH);
+        self.leaves.push(leaf_hash(canonical));
+        if let Some((event_id, aggregate_sequence, command_id, command_index)) = own {
+            self.own.push(OwnEntry {
+                global_sequence,
+                event_id,
+                aggregate_sequence,
+                command_id,
+                command_index,
+                canonical: canonical.to_vec(),
+            });
+        }
+    }
 }
 
 async fn chain_pass(
@@ -211,52 +366,74 @@ async fn chain_pass(
     aggregate_type: &str,
     aggregate_id: Uuid,
 ) -> Result<Chain, StoreError> {
-    let id = aggregate_id.hyphenated().to_string();
-    let mut leaves = Vec::new();
-    let mut own = Vec::new();
-    let mut broken = None;
-    let mut head: Hash = GENESIS_HASH;
-    let fetch = |after: i64| {
-        let db = db.clone();
-        tokio::spawn(async move { ledger_rows(&db, after, CHUNK).await })
+    let mut walk = Walk {
+        leaves: Vec::new(),
+        own: Vec::new(),
+        broken: None,
+        head: GENESIS_HASH,
     };
+    let fetch = |after: i64| {
+        let (db, name) = (db.clone(), aggregate_type.to_owned());
+        tokio::spawn(async move { chain_rows(&db, &name, aggregate_id, after).await })
+    };
+    // each chunk is walked while the next is read
+    macro_rules! walk {
+        ($rows:expr) => {{
+            let mut last = None;
+            for r in &$rows {
+                let seq: i64 = r.try_get(0)?;
+                let event_id: Option<String> = r.try_get(4)?;
+                let own = match event_id {
+                    None => None,
+                    Some(event_id) => Some((
+                        event_id,
+                        r.try_get::<Option<i64>, _>(5)?.unwrap_or(-1),
+                        r.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
+                        r.try_get::<Option<i64>, _>(7)?.unwrap_or(-1),
+                    )),
+                };
+                walk.row(seq, r.try_get(1)?, (r.try_get(2)?, r.try_get(3)?), own);
+                last = Some(seq);
+            }
+            last
+        }};
+    }
     let mut pending = fetch(0);
     loop {
         let rows = pending
             .await
             .map_err(|e| StoreError::Encoding(format!("ledger read task: {e}")))??;
-        let Some(last) = rows.last() else { break };
-        pending = fetch(last.global_sequence);
-        for row in rows {
-            let seq = leaves.len() as u64 + 1;
-            if broken.is_none() {
-                broken = chain_link(seq, &head, &row);
-            }
-            head = row.entry_hash.as_slice().try_into().unwrap_or(GENESIS_HASH);
-            leaves.push(leaf_hash(&row.canonical));
-            if row.aggregate_type == aggregate_type && row.aggregate_id == id {
-                own.push(row);
-            }
-        }
+        let last = match &rows {
+            RawRows::Sqlite(rows) => rows.last().map(|r| r.try_get::<i64, _>(0)).transpose()?,
+            RawRows::Postgres(rows) => rows.last().map(|r| r.try_get::<i64, _>(0)).transpose()?,
+        };
+        let Some(last) = last else { break };
+        pending = fetch(last);
+        match rows {
+            RawRows::Sqlite(rows) => walk!(rows),
+            RawRows::Postgres(rows) => walk!(rows),
+        };
     }
     Ok(Chain {
-        leaves,
-        own,
-        broken,
+        leaves: walk.leaves,
+        own: walk.own,
+        broken: walk.broken,
     })
 }
 
 /// The chain link of the row expected at `seq` after `head`.
-fn chain_link(seq: u64, head: &Hash, row: &LedgerRow) -> Option<IntegrityFailure> {
-    let what = if row.global_sequence as u64 != seq {
-        format!(
-            "ledger entry {seq} is missing (next stored is {})",
-            row.global_sequence
-        )
-    } else if row.prev_hash.as_slice() != head.as_slice() {
+fn chain_link(
+    seq: u64,
+    head: &Hash,
+    global_sequence: i64,
+    canonical: &[u8],
+    (prev_hash, entry_hash): (&[u8], &[u8]),
+) -> Option<IntegrityFailure> {
+    let what = if global_sequence as u64 != seq {
+        format!("ledger entry {seq} is missing (next stored is {global_sequence})")
+    } else if prev_hash != head.as_slice() {
         "prev_hash is not the hash of the previous entry".into()
-    } else if row.entry_hash.as_slice() != LedgerEntry::chain_hash(head, &row.canonical).as_slice()
-    {
+    } else if entry_hash != LedgerEntry::chain_hash(head, canonical).as_slice() {
         "entry_hash does not match the recomputed hash".into()
     } else {
         return None;
@@ -315,4 +492,65 @@ async fn event_rows(
             rows!(rows)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use jianxin_domain::event_log::canonical_json;
+    use serde_json::json;
+
+    use super::*;
+
+    fn row(version: Option<i64>) -> EventRow {
+        EventRow {
+            id: "0190c2a0-0000-7000-8000-000000000001".into(),
+            aggregate_id: "0190c2a0-0000-7000-8000-00000000000a".into(),
+            payload: String::new(),
+            occurred_on: "2025-03-03T02:00:00.000000Z".into(),
+            sequence_number: 12,
+            version,
+        }
+    }
+
+    /// The entry written key by key is byte for byte `canonical_json` of the entry built
+    /// as a value, escapes and nesting included.
+    #[test]
+    fn the_entry_written_in_order_is_the_canonical_json_of_the_entry() {
+        let payload = json!({"command_id": "c", "command_index": 0, "data": {
+            "z": [1, -2, {"b": null, "a": true}], "名": "值 \"q\" \\ \n \u{1}"}});
+        for version in [None, Some(3)] {
+            let event = row(version);
+            let want = canonical_json(&json!({
+                "global_sequence": 9_i64,
+                "event_id": event.id,
+                "aggregate_type": "enforcement_case",
+                "aggregate_id": event.aggregate_id,
+                "aggregate_sequence": event.sequence_number,
+                "occurred_on": event.occurred_on,
+                "store_version": event.version,
+                "payload": payload,
+            }))
+            .unwrap_or_default();
+            let mut buf = vec![7u8; 3];
+            assert!(canonical_entry(
+                9,
+                "enforcement_case",
+                &event,
+                &payload,
+                &mut buf
+            ));
+            assert_eq!(
+                String::from_utf8_lossy(&buf),
+                String::from_utf8_lossy(&want)
+            );
+        }
+        let mut buf = vec![];
+        assert!(!canonical_entry(
+            9,
+            "t",
+            &row(None),
+            &json!({"x": 0.5}),
+            &mut buf
+        ));
+    }
 }
