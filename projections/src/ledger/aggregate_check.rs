@@ -63,6 +63,12 @@ pub async fn check_aggregate<E: Envelope>(
     aggregate_type: &str,
     aggregate_id: Uuid,
 ) -> Result<CheckedAggregate<E>, StoreError> {
+    // The name becomes part of a table name in SQL: only the registry's names pass.
+    if !crate::registry::AGGREGATE_NAMES.contains(&aggregate_type) {
+        return Err(StoreError::Encoding(format!(
+            "no aggregate named {aggregate_type:?} (expected one of the registry's)"
+        )));
+    }
     // the chain pass hashes on another worker while this task reads and parses
     let chain = tokio::spawn({
         let (db, name) = (db.clone(), aggregate_type.to_owned());
@@ -468,6 +474,7 @@ async fn event_rows(
     }
     Ok(match db {
         Database::Sqlite(p) => {
+            // sql-safe: `aggregate_type` is checked against `registry::AGGREGATE_NAMES` in `check_aggregate`
             let sql = format!(
                 "SELECT id, aggregate_id, payload, occurred_on, sequence_number, \
                  CAST(version AS BIGINT) AS version FROM {aggregate_type}_events \
@@ -480,6 +487,7 @@ async fn event_rows(
             rows!(rows)
         }
         Database::Postgres(p) => {
+            // sql-safe: as above
             let sql = format!(
                 "SELECT CAST(id AS TEXT) AS id, CAST(aggregate_id AS TEXT) AS aggregate_id, \
                  CAST(payload AS TEXT) AS payload, \

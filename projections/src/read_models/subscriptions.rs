@@ -183,6 +183,7 @@ pub async fn subscriptions(
     owner: Option<&str>,
     active_only: bool,
 ) -> Result<Vec<SubscriptionRow>, StoreError> {
+    // sql-safe: only the constant `COLUMNS` list is interpolated; values are bound
     let sql = format!(
         "SELECT {COLUMNS} FROM credit_subscriptions \
          WHERE (CAST($1 AS TEXT) IS NULL OR owner = $1) AND (active = 1 OR $2 = 0) \
@@ -211,6 +212,7 @@ pub async fn subscriptions(
 
 /// One subscription (None: no such id).
 pub async fn subscription(db: &Database, id: &str) -> Result<Option<SubscriptionRow>, StoreError> {
+    // sql-safe: only the constant `COLUMNS` list is interpolated; the id is bound
     let sql = format!("SELECT {COLUMNS} FROM credit_subscriptions WHERE subscription_id = $1");
     Ok(match db {
         Database::Sqlite(p) => match sqlx::query(&sql).bind(id).fetch_optional(p).await? {
