@@ -539,6 +539,20 @@ pub enum CreditAction {
         #[serde(default)]
         effective_on: Option<NaiveDate>,
     },
+    /// Repair a penalty record whose minimum publicity period has ended.
+    RepairRecord {
+        /// The subject.
+        subject: String,
+        /// The penalty record.
+        record_id: Uuid,
+        /// The first day it no longer counts (default: today in China).
+        #[serde(default)]
+        repaired_on: Option<NaiveDate>,
+        /// The officer's reasons.
+        reasons: String,
+        /// SHA-256 of each proof.
+        proofs: Vec<String>,
+    },
 }
 
 /// What an officer's step did.
@@ -548,6 +562,9 @@ pub struct ActionOutcome {
     pub subject: String,
     /// The entry made or changed, if any.
     pub entry_id: Option<Uuid>,
+    /// The credit record made or repaired, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<Uuid>,
     /// Ledger positions of the step's events.
     pub global_sequences: Vec<u64>,
     /// True when the same command (id) was applied before: nothing was appended now.
@@ -564,6 +581,7 @@ fn refused(e: CreditError) -> OpError {
         },
         CreditError::NotCreditOfficer(_) => OpError::Forbidden(e.to_string()),
         CreditError::NoSuchEntry(_) => OpError::NotFound(e.to_string()),
+        CreditError::RecordNotRepairable(..) => OpError::Refused(e.to_string()),
         CreditError::RemovedBeforeEntry { .. } | CreditError::RepairConditionMissing(_) => {
             OpError::Invalid {
                 message: e.to_string(),
@@ -678,6 +696,24 @@ pub async fn act_as(
             }),
             true,
         ),
+        // A record is not a list entry: no check's decision changes, so no impact list.
+        CreditAction::RepairRecord {
+            subject,
+            record_id,
+            repaired_on,
+            reasons,
+            proofs,
+        } => (
+            parse_subject(&subject)?,
+            CreditCommand::RepairRecord(jianxin_domain::credit::RepairRecord {
+                record_id,
+                repaired_on: repaired_on.unwrap_or(today),
+                reasons,
+                proofs,
+                rules: basis.rules,
+            }),
+            false,
+        ),
     };
     let target = match &command {
         CreditCommand::Remove(r) => Some(r.entry_id),
@@ -686,11 +722,17 @@ pub async fn act_as(
         CreditCommand::DecideRepair(d) => Some(d.entry_id),
         CreditCommand::Expire(x) => Some(x.entry_id),
         CreditCommand::Escalate(x) => Some(x.abnormal_entry),
-        CreditCommand::Record(..) | CreditCommand::Enter(..) | CreditCommand::EndPublicity(_) => {
-            None
-        }
+        CreditCommand::Record(..)
+        | CreditCommand::Enter(..)
+        | CreditCommand::EndPublicity(_)
+        | CreditCommand::RepairRecord(_) => None,
     };
     let entering = matches!(command, CreditCommand::Enter(..));
+    let recording = matches!(command, CreditCommand::Record(..));
+    let repaired_record = match &command {
+        CreditCommand::RepairRecord(r) => Some(r.record_id),
+        _ => None,
+    };
     let issued = Issued {
         meta: command_meta,
         command,
@@ -705,6 +747,10 @@ pub async fn act_as(
         Err(e) => return Err(refused(e)),
     };
     let replayed = state.is_none();
+    let record_id = match &state {
+        Some(s) if recording => Some(jianxin_domain::credit::record_id(&subject, s.records)),
+        _ => repaired_record,
+    };
     let entry_id = match state {
         Some(s) if entering => s.entries.last().map(|e| e.entry_id),
         _ => target,
@@ -717,6 +763,7 @@ pub async fn act_as(
     Ok(ActionOutcome {
         subject: subject.as_str().to_string(),
         entry_id,
+        record_id,
         global_sequences,
         replayed,
         impact,

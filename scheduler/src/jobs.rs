@@ -247,6 +247,7 @@ impl Scheduler {
                         effective_on: c.effective_on,
                         severity,
                         publicity_ended: false,
+                        repaired_on: None,
                     };
                     let state = CreditState {
                         penalties: vec![penalty],

@@ -825,3 +825,50 @@ impl MatrixCredit {
         Some(app.send(post_json(&uri, &body, token)).await)
     }
 }
+
+cli_on_both!(
+    c7_a_penalty_record_is_repaired_after_its_publicity,
+    |d: Deployment| async move {
+        let record = |on: &str| {
+            json!({"action": "record", "subject": B, "source": "penalty", "summary": "罚款五万元",
+                   "legal_basis": "行政处罚法", "effective_on": on, "penalty": "ordinary"})
+        };
+        let first = act(&d, "2024-01-10T02:00:00Z", record("2024-01-10"));
+        let record_id = first["record_id"].as_str().expect("record id").to_string();
+        act(&d, "2024-02-01T02:00:00Z", record("2024-02-01"));
+        let class = |date: &str, known: &str| -> String {
+            let v = ok(run_at(
+                &d,
+                "2024-12-01T00:00:00Z",
+                &["credit", "evaluate", "--subject", B, "--date", date, "--known-at", known],
+            ));
+            v["class"]
+                .as_str()
+                .or(v["answer"]["class"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(class("2024-05-01", "2024-04-01T00:00:00Z"), "C");
+        let repair = |on: &str| {
+            json!({"action": "repair_record", "subject": B, "record_id": record_id,
+                   "repaired_on": on, "reasons": "已履行处罚并作出信用承诺", "proofs": [PROOF]})
+        };
+        // inside the 3-month publicity: refused, naming the day it ends; nothing written
+        let before = d.run(&["log", "verify"]).stdout;
+        let r = act_run(&d, "2024-04-01T02:00:00Z", repair("2024-04-01"));
+        assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("until 2024-04-10"), "{}", r.stderr);
+        assert_eq!(d.run(&["log", "verify"]).stdout, before);
+        // after it: repaired, and from that day the record no longer counts
+        let done = act(&d, "2024-05-01T02:00:00Z", repair("2024-05-01"));
+        assert_eq!(done["record_id"], record_id.as_str(), "{done}");
+        assert_eq!(class("2024-04-30", "2024-06-01T00:00:00Z"), "C");
+        assert_eq!(class("2024-05-01", "2024-06-01T00:00:00Z"), "B");
+        // as known before the repair was recorded, the answer is what it was
+        assert_eq!(class("2024-05-01", "2024-04-30T00:00:00Z"), "C");
+        // not twice
+        let r = act_run(&d, "2024-06-01T02:00:00Z", repair("2024-06-01"));
+        assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("repaired from 2024-05-01"), "{}", r.stderr);
+    }
+);

@@ -45,7 +45,7 @@ const ROLES: [Role; 6] = [
 /// (method, OpenAPI path template, URI called, access by column).
 /// Columns: admin, planner, inspector, credit_officer, supervisor, external_system, none.
 #[rustfmt::skip]
-const MATRIX: [(&str, &str, &str, [Access; 7]); 61] = [
+const MATRIX: [(&str, &str, &str, [Access; 7]); 62] = [
     ("GET",  "/healthz",                       "/healthz",                        [A, A, A, A, A, A, A]),
     ("GET",  "/readyz",                        "/readyz",                         [A, A, A, A, A, A, A]),
     ("GET",  "/metrics",                       "/metrics",                        [A, F, F, F, F, F, U]),
@@ -103,6 +103,7 @@ const MATRIX: [(&str, &str, &str, [Access; 7]); 61] = [
     ("POST", "/v1/credit/entries/{id}/annulment",        "/v1/credit/entries/{id}/annulment",        [F, F, F, A, F, F, U]),
     ("POST", "/v1/credit/entries/{id}/repair",           "/v1/credit/entries/{id}/repair",           [F, F, F, A, F, F, U]),
     ("POST", "/v1/credit/entries/{id}/repair/decision",  "/v1/credit/entries/{id}/repair/decision",  [F, F, F, A, F, F, U]),
+    ("POST", "/v1/credit/records/{id}/repair",           "/v1/credit/records/{id}/repair",           [F, F, F, A, F, F, U]),
     ("GET",  "/v1/lists/{list}/snapshot",                "/v1/lists/{list}/snapshot",                [F, F, F, A, A, A, U]),
     ("GET",  "/v1/credit/changes",                       "/v1/credit/changes",                       [F, F, F, A, A, A, U]),
     ("GET",  "/v1/credit/subjects/{uscc}/evaluation",    "/v1/credit/subjects/{uscc}/evaluation",    [F, F, F, A, A, A, U]),

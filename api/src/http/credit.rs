@@ -66,6 +66,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/credit/entries/{id}/removal", post(remove))
         .route("/v1/credit/entries/{id}/annulment", post(annul))
         .route("/v1/credit/entries/{id}/repair", post(apply_repair))
+        .route("/v1/credit/records/{id}/repair", post(repair_record))
         .route(
             "/v1/credit/entries/{id}/repair/decision",
             post(decide_repair),
@@ -445,7 +446,7 @@ async fn act(
     caller: &crate::tokens::Claims,
     state: &AppState,
     action: &str,
-    entry: Option<&str>,
+    path_id: Option<(&str, &str)>,
     body: Value,
 ) -> Result<impl IntoResponse, ApiError> {
     let Value::Object(mut map) = body else {
@@ -454,8 +455,8 @@ async fn act(
     if let Some(subject) = map.get("subject").and_then(Value::as_str) {
         subject_param("$.subject", subject)?;
     }
-    if let Some(id) = entry {
-        map.insert("entry_id".into(), Value::String(id_param(id)?.to_string()));
+    if let Some((key, id)) = path_id {
+        map.insert(key.into(), Value::String(id_param(id)?.to_string()));
     }
     map.insert("action".into(), Value::String(action.into()));
     let action: CreditAction = serde_json::from_value(Value::Object(map)).map_err(|e| {
@@ -496,7 +497,19 @@ macro_rules! officer_step {
                 AppPath(p): AppPath<IdParam>,
                 AppJson(body): AppJson<Value>,
             ) -> Result<impl IntoResponse, ApiError> {
-                act(&caller.0, &state, $action, Some(&p.id), body).await
+                act(&caller.0, &state, $action, Some(("entry_id", &p.id)), body).await
+            }
+        );
+    };
+    ($name:ident, $path:literal, $action:literal, record, $summary:literal, $body:literal) => {
+        officer_step!(@doc $name, $path, $summary, $body,
+            async fn $name(
+                caller: Authorized<Officers>,
+                State(state): State<AppState>,
+                AppPath(p): AppPath<IdParam>,
+                AppJson(body): AppJson<Value>,
+            ) -> Result<impl IntoResponse, ApiError> {
+                act(&caller.0, &state, $action, Some(("record_id", &p.id)), body).await
             }
         );
     };
@@ -547,6 +560,14 @@ officer_step!(
     entry,
     "Record a credit repair application for a serious-list entry",
     "`{subject, applied_on?, proofs: [sha256], corrected, penalty_fulfilled, public_commitment}`"
+);
+officer_step!(
+    repair_record,
+    "/v1/credit/records/{id}/repair",
+    "repair_record",
+    record,
+    "Repair a penalty record whose minimum publicity period has ended (3 months ordinary, 12 serious): from repaired_on it no longer counts in the credit evaluation",
+    "`{subject, reasons, proofs: [sha256], repaired_on?}`"
 );
 officer_step!(
     decide_repair,

@@ -76,6 +76,7 @@ use crate::state::AppState;
         super::credit::annul,
         super::credit::apply_repair,
         super::credit::decide_repair,
+        super::credit::repair_record,
         super::credit::snapshot,
         super::credit::changes,
         super::credit::evaluation,

@@ -30,6 +30,11 @@ pub fn entry_id(uscc: &Uscc, n: u32) -> Uuid {
     derived_id("jianxin/credit-entry/", &format!("{}/{n}", uscc.as_str()))
 }
 
+/// The id of a subject's `n`-th credit record (from 1).
+pub fn record_id(uscc: &Uscc, n: u32) -> Uuid {
+    derived_id("jianxin/credit-record/", &format!("{}/{n}", uscc.as_str()))
+}
+
 /// The id of the serious-list entry derived from an abnormal entry unremoved for the
 /// escalation period.
 pub fn escalation_id(abnormal: Uuid) -> Uuid {
@@ -167,6 +172,24 @@ pub struct EndPublicity {
     pub due_at: DateTime<Utc>,
 }
 
+/// Repair a penalty record once its minimum publicity period has ended (行政处罚信息
+///信用修复): an officer's decision with reasons and the proofs (SHA-256) it rests on.
+/// From `repaired_on` the record no longer counts in the public credit evaluation; it
+/// stays in the log and in the subject's trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairRecord {
+    /// The penalty record.
+    pub record_id: Uuid,
+    /// The first day it no longer counts.
+    pub repaired_on: NaiveDate,
+    /// The officer's reasons.
+    pub reasons: String,
+    /// SHA-256 of each proof document (at least one).
+    pub proofs: Vec<String>,
+    /// The rules in force (the publicity periods).
+    pub rules: CreditRules,
+}
+
 /// Every command of the credit subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CreditCommand {
@@ -188,6 +211,8 @@ pub enum CreditCommand {
     Escalate(EscalateEntry),
     /// See [`EndPublicity`] (the system only).
     EndPublicity(EndPublicity),
+    /// See [`RepairRecord`].
+    RepairRecord(RepairRecord),
 }
 
 /// Events of a credit subject (stored contract: names never change).
@@ -277,6 +302,18 @@ pub enum CreditEvent {
         /// The scheduled instant this fell due.
         due_at: DateTime<Utc>,
     },
+    /// A penalty record was repaired (行政处罚信息已信用修复): from `repaired_on` it no
+    /// longer counts in the public credit evaluation.
+    RecordRepaired {
+        /// The penalty record.
+        record_id: Uuid,
+        /// The first day it no longer counts.
+        repaired_on: NaiveDate,
+        /// The officer's reasons.
+        reasons: String,
+        /// SHA-256 of each proof.
+        proofs: Vec<String>,
+    },
 }
 
 impl DomainEvent for CreditEvent {}
@@ -350,6 +387,10 @@ pub enum CreditError {
     /// The record is not a penalty whose publicity ends now (409).
     #[error("rule: record {0} has no publicity period ending ({1})")]
     NoPublicityEnding(Uuid, String),
+    /// The record may not be repaired (409): not a penalty of this subject, repaired
+    /// already, or its minimum publicity period still running on the day.
+    #[error("rule: record {0} cannot be repaired: {1}")]
+    RecordNotRepairable(Uuid, String),
     /// The abnormal entry does not escalate (409).
     #[error("rule: entry {0} does not escalate to the serious list ({1})")]
     NotEscalating(Uuid, String),
@@ -404,6 +445,8 @@ pub struct PenaltyState {
     pub severity: PenaltySeverity,
     /// The end of its minimum publicity is recorded (then repairable).
     pub publicity_ended: bool,
+    /// Repaired, from this day.
+    pub repaired_on: Option<NaiveDate>,
 }
 
 impl PenaltyState {
@@ -525,6 +568,48 @@ fn enter(state: &CreditState, uscc: Uscc, e: EnterList) -> Result<CreditEvent, C
         entered_on: e.entered_on,
         until,
         rule_version: e.rule_version,
+    })
+}
+
+/// The penalty record repair's rules: a penalty of this subject, not repaired yet, its
+/// minimum publicity period over on the day (computed from the rules, so it never waits
+/// for the scheduler's `PublicityEnded`), reasons, and at least one proof.
+fn repair_record(state: &CreditState, r: RepairRecord) -> Result<CreditEvent, CreditError> {
+    let not = |why: String| Err(CreditError::RecordNotRepairable(r.record_id, why));
+    let Some(p) = state.penalties.iter().find(|p| p.record_id == r.record_id) else {
+        return not("it is not a penalty record of this subject".into());
+    };
+    if let Some(on) = p.repaired_on {
+        return not(format!("it was repaired from {on}"));
+    }
+    let Some(ends) = p.publicity_ends(&r.rules) else {
+        return not("its publicity period ends beyond the calendar".into());
+    };
+    if r.repaired_on < ends {
+        return not(format!(
+            "its minimum publicity ({} months, {}) runs until {ends}; repair from then",
+            r.rules.publicity_months(p.severity),
+            p.severity.as_str()
+        ));
+    }
+    non_empty("reasons", &r.reasons)?;
+    if r.proofs.is_empty() {
+        return Err(CreditError::Invalid(
+            "proofs".into(),
+            "at least one proof document (SHA-256)".into(),
+        ));
+    }
+    if let Some(bad) = r.proofs.iter().find(|x| !is_sha256(x)) {
+        return Err(CreditError::Invalid(
+            "proofs".into(),
+            format!("{bad:?} is not a SHA-256 (64 lower-case hex digits)"),
+        ));
+    }
+    Ok(CreditEvent::RecordRepaired {
+        record_id: r.record_id,
+        repaired_on: r.repaired_on,
+        reasons: r.reasons,
+        proofs: r.proofs,
     })
 }
 
@@ -712,10 +797,7 @@ fn handle(
                 ));
             }
             CreditEvent::CreditRecorded {
-                record_id: derived_id(
-                    "jianxin/credit-record/",
-                    &format!("{}/{}", uscc.as_str(), state.records + 1),
-                ),
+                record_id: record_id(&uscc, state.records + 1),
                 uscc,
                 record: r,
             }
@@ -759,6 +841,7 @@ fn handle(
             }
         }
         CreditCommand::ApplyRepair(a) => apply_repair(state, a)?,
+        CreditCommand::RepairRecord(r) => repair_record(state, r)?,
         CreditCommand::DecideRepair(d) => {
             let e = state.entry(d.entry_id)?;
             live(e)?;
@@ -846,6 +929,7 @@ pub fn apply(state: &mut CreditState, event: CreditEvent) {
                     effective_on: record.effective_on,
                     severity: record.penalty.unwrap_or(PenaltySeverity::Ordinary),
                     publicity_ended: false,
+                    repaired_on: None,
                 });
             }
         }
@@ -904,6 +988,19 @@ pub fn apply(state: &mut CreditState, event: CreditEvent) {
                 if effective_on.is_some() {
                     e.ended_on = effective_on;
                 }
+            }
+        }
+        CreditEvent::RecordRepaired {
+            record_id,
+            repaired_on,
+            ..
+        } => {
+            if let Some(p) = state
+                .penalties
+                .iter_mut()
+                .find(|p| p.record_id == record_id)
+            {
+                p.repaired_on = Some(repaired_on);
             }
         }
         CreditEvent::PublicityEnded { record_id, .. } => {

@@ -8,6 +8,8 @@
 //!   inspection, penalty, court, tax, commitment) effective in the 12 months up to D;
 //! - **B** — on the focus list on D, or 1 adverse record in those 12 months;
 //! - **A** — otherwise (a red-list entry is named among the reasons).
+//!
+//! A penalty record repaired (`RecordRepaired`) on or before D no longer counts.
 
 use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::Serialize;
@@ -59,14 +61,29 @@ pub fn classify(
     let since = date
         .checked_sub_months(Months::new(12))
         .unwrap_or(NaiveDate::MIN);
+    // Penalty records repaired on or before D (as known at `known_at`) no longer count.
+    let repaired: std::collections::HashSet<uuid::Uuid> = facts
+        .iter()
+        .filter(|f| f.recorded_at <= known_at)
+        .filter_map(|f| match &f.event {
+            CreditEvent::RecordRepaired {
+                record_id,
+                repaired_on,
+                ..
+            } if *repaired_on <= date => Some(*record_id),
+            _ => None,
+        })
+        .collect();
     let adverse: Vec<String> = facts
         .iter()
         .filter(|f| f.recorded_at <= known_at)
         .filter_map(|f| match &f.event {
-            CreditEvent::CreditRecorded { record, .. }
-                if record.source != RecordSource::Commendation
-                    && record.effective_on > since
-                    && record.effective_on <= date =>
+            CreditEvent::CreditRecorded {
+                record, record_id, ..
+            } if record.source != RecordSource::Commendation
+                && !repaired.contains(record_id)
+                && record.effective_on > since
+                && record.effective_on <= date =>
             {
                 Some(format!(
                     "{} record of {}: {}",

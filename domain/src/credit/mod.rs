@@ -23,10 +23,10 @@ pub mod subscription;
 mod values;
 
 pub use aggregate::{
-    apply, credit_subject_id, entry_id, escalation_id, escalation_terms, AnnulEntry, ApplyRepair,
-    CreditCommand, CreditError, CreditEvent, CreditState, CreditSubject, DecideRepair,
+    apply, credit_subject_id, entry_id, escalation_id, escalation_terms, record_id, AnnulEntry,
+    ApplyRepair, CreditCommand, CreditError, CreditEvent, CreditState, CreditSubject, DecideRepair,
     EndPublicity, EnterList, EntryState, EscalateEntry, ExpireEntry, PenaltyState, RecordCredit,
-    RemoveFromList, ESCALATION_LEGAL_BASIS,
+    RemoveFromList, RepairRecord, ESCALATION_LEGAL_BASIS,
 };
 pub use check::{
     china_date, entries_known, evaluate, BasisItem, Decision, EndKind, EntryView, Evaluation, Fact,

@@ -523,3 +523,117 @@ fn the_credit_class_follows_lists_and_recent_records() {
     assert_eq!(class_of(&facts, "2024-03-01", "2024-02-01"), CreditClass::B);
     assert_eq!(class_of(&facts, "2027-03-01", "2028-01-01"), CreditClass::A);
 }
+
+fn repair_record(record_id: Uuid, on: &str, proofs: Vec<String>) -> CreditCommand {
+    CreditCommand::RepairRecord(RepairRecord {
+        record_id,
+        repaired_on: day(on),
+        reasons: "已履行处罚并公开承诺".into(),
+        proofs,
+        rules: CreditRules::default(),
+    })
+}
+
+fn record_id_of(facts: &[Fact], n: usize) -> Uuid {
+    facts
+        .iter()
+        .filter_map(|f| match &f.event {
+            CreditEvent::CreditRecorded { record_id, .. } => Some(*record_id),
+            _ => None,
+        })
+        .nth(n)
+        .unwrap()
+}
+
+#[test]
+fn a_penalty_record_is_repaired_only_after_its_publicity_then_stops_counting() {
+    let proof = "ab".repeat(32);
+    let facts = given(vec![
+        ("2024-01-10", record("2024-01-10")),
+        ("2024-02-01", record("2024-02-01")),
+    ])
+    .unwrap();
+    let first_record = record_id_of(&facts, 0);
+    let with = |extra: Vec<(&'static str, CreditCommand)>| {
+        given(
+            [
+                vec![
+                    ("2024-01-10", record("2024-01-10")),
+                    ("2024-02-01", record("2024-02-01")),
+                ],
+                extra,
+            ]
+            .concat(),
+        )
+    };
+    // an ordinary penalty is public at least 3 months: not repairable before 2024-04-10
+    let e = with(vec![(
+        "2024-04-09",
+        repair_record(first_record, "2024-04-09", vec![proof.clone()]),
+    )])
+    .unwrap_err();
+    assert!(
+        matches!(&e, CreditError::RecordNotRepairable(_, why) if why.contains("until 2024-04-10")),
+        "{e}"
+    );
+    // no proof, or a proof that is not a SHA-256, is refused
+    assert!(matches!(
+        with(vec![("2024-05-01", repair_record(first_record, "2024-05-01", vec![]))]),
+        Err(CreditError::Invalid(field, _)) if field == "proofs"
+    ));
+    assert!(matches!(
+        with(vec![(
+            "2024-05-01",
+            repair_record(first_record, "2024-05-01", vec!["x".into()])
+        )]),
+        Err(CreditError::Invalid(field, _)) if field == "proofs"
+    ));
+    // a record of another subject (or none) is not repairable
+    assert!(matches!(
+        with(vec![(
+            "2024-05-01",
+            repair_record(Uuid::nil(), "2024-05-01", vec![proof.clone()])
+        )]),
+        Err(CreditError::RecordNotRepairable(..))
+    ));
+    // repaired from 2024-05-01, recorded that day; not twice
+    let repaired = with(vec![(
+        "2024-05-01",
+        repair_record(first_record, "2024-05-01", vec![proof.clone()]),
+    )])
+    .unwrap();
+    assert!(matches!(
+        with(vec![
+            ("2024-05-01", repair_record(first_record, "2024-05-01", vec![proof.clone()])),
+            ("2024-06-01", repair_record(first_record, "2024-06-01", vec![proof.clone()])),
+        ]),
+        Err(CreditError::RecordNotRepairable(_, why)) if why.contains("repaired from 2024-05-01")
+    ));
+    // two adverse records: C; from the repair day, one: B; before it, and as known
+    // before the repair was recorded, still C
+    assert_eq!(
+        class_of(&repaired, "2024-04-30", "2024-06-01"),
+        CreditClass::C
+    );
+    assert_eq!(
+        class_of(&repaired, "2024-05-01", "2024-06-01"),
+        CreditClass::B
+    );
+    assert_eq!(
+        class_of(&repaired, "2024-05-01", "2024-04-30"),
+        CreditClass::C
+    );
+    // a credit officer decides; another role may not
+    let issued = Issued {
+        meta: CommandMeta::new(
+            Uuid::new_v4(),
+            Actor::new("SJ-D01", Role::Inspector),
+            at("2024-05-01"),
+        ),
+        command: repair_record(first_record, "2024-05-01", vec![proof]),
+    };
+    assert_eq!(
+        CreditSubject::handle_command(&CreditState::default(), issued).unwrap_err(),
+        CreditError::NotCreditOfficer("inspector".into())
+    );
+}
