@@ -268,7 +268,7 @@ async fn approval(
     tag = "cases",
     summary = "Every enforcement case with its status and deviation count",
     security(("bearer" = ["supervisor", "case_officer", "approving_officer"])),
-    responses((status = 200, description = "`[{id, status, officer, subject, opened_at, rule_version, events, deviations}]`", body = Object))
+    responses((status = 200, description = "`[{id, status, officer, subject, opened_at, rule_version, events, deviations}]`", body = Vec<Object>))
 )]
 async fn list(
     _caller: Authorized<CaseReaders>,

@@ -277,6 +277,7 @@ async fn readable(
     security(("bearer" = ["credit_officer", "external_system", "supervisor"])),
     responses(
         (status = 200, description = "The log row; `answer` is the answer exactly as given", body = Object),
+        (status = 400, description = "Not a UUID (`path.id`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such query (or not the caller's)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -299,6 +300,7 @@ async fn query(
     security(("bearer" = ["credit_officer", "external_system", "supervisor"])),
     responses(
         (status = 200, description = "`{original, same_basis, identical, now, decision_changed, basis_added, basis_removed}`", body = Object),
+        (status = 400, description = "Not a UUID (`path.id`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such query (or not the caller's)", body = Problem, content_type = "application/problem+json"),
     )
 )]
