@@ -93,6 +93,7 @@ struct OpenBody {
     security(("bearer" = ["case_officer"])),
     responses(
         (status = 201, description = "`{id, status, global_sequences}`", body = Object),
+        (status = 409, description = "A deadline cannot be counted: `clue_received` is outside the working calendar", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad field (`errors[].path`: `clue`, `clue_received`, `rules: …`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
