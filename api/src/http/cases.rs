@@ -93,6 +93,7 @@ struct OpenBody {
     security(("bearer" = ["case_officer"])),
     responses(
         (status = 201, description = "`{id, status, global_sequences}`", body = Object),
+        (status = 409, description = "A deadline cannot be counted: `clue_received` is outside the working calendar", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad field (`errors[].path`: `clue`, `clue_received`, `rules: …`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -268,7 +269,7 @@ async fn approval(
     tag = "cases",
     summary = "Every enforcement case with its status and deviation count",
     security(("bearer" = ["supervisor", "case_officer", "approving_officer"])),
-    responses((status = 200, description = "`[{id, status, officer, subject, opened_at, rule_version, events, deviations}]`", body = Object))
+    responses((status = 200, description = "`[{id, status, officer, subject, opened_at, rule_version, events, deviations}]`", body = Vec<Object>))
 )]
 async fn list(
     _caller: Authorized<CaseReaders>,

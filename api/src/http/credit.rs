@@ -278,6 +278,7 @@ async fn readable(
     security(("bearer" = ["credit_officer", "external_system", "supervisor"])),
     responses(
         (status = 200, description = "The log row; `answer` is the answer exactly as given", body = Object),
+        (status = 400, description = "Not a UUID (`path.id`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such query (or not the caller's)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -300,6 +301,7 @@ async fn query(
     security(("bearer" = ["credit_officer", "external_system", "supervisor"])),
     responses(
         (status = 200, description = "`{original, same_basis, identical, now, decision_changed, basis_added, basis_removed}`", body = Object),
+        (status = 400, description = "Not a UUID (`path.id`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such query (or not the caller's)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -337,6 +339,7 @@ struct FeedbackBody {
     security(("bearer" = ["credit_officer", "external_system"])),
     responses(
         (status = 201, description = "`{query_id, global_sequences}`", body = Object),
+        (status = 400, description = "Not a UUID (`path.id`)", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the asker", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such query", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "An empty or too long field", body = Problem, content_type = "application/problem+json"),
@@ -470,13 +473,16 @@ async fn act(
 }
 
 macro_rules! officer_step {
-    (@doc $name:ident, $path:literal, $summary:literal, $body:literal, $($sig:tt)*) => {
+    // `params` is the routes' path parameters: `()` for a subject's, the entry id for
+    // an entry's (without it the document has `{id}` in a path but no parameter for it).
+    (@doc $name:ident, $path:literal, $summary:literal, $body:literal, ($($params:tt)*), $($sig:tt)*) => {
         #[doc = $summary]
         #[utoipa::path(
             post,
             path = $path,
             tag = "credit",
             summary = $summary,
+            params($($params)*),
             request_body(content = Object, content_type = "application/json", description = $body),
             security(("bearer" = ["credit_officer"])),
             responses(
@@ -491,6 +497,7 @@ macro_rules! officer_step {
     };
     ($name:ident, $path:literal, $action:literal, entry, $summary:literal, $body:literal) => {
         officer_step!(@doc $name, $path, $summary, $body,
+            (("id" = Uuid, Path, description = "The entry id")),
             async fn $name(
                 caller: Authorized<Officers>,
                 State(state): State<AppState>,
@@ -515,6 +522,7 @@ macro_rules! officer_step {
     };
     ($name:ident, $path:literal, $action:literal, subject, $summary:literal, $body:literal) => {
         officer_step!(@doc $name, $path, $summary, $body,
+            (),
             async fn $name(
                 caller: Authorized<Officers>,
                 State(state): State<AppState>,

@@ -144,6 +144,7 @@ fn id_param(text: &str) -> Result<Uuid, ApiError> {
     security(("bearer" = ["credit_officer", "external_system", "supervisor"])),
     responses(
         (status = 200, description = "`{subscription_id, owner, url, lists, active, cursor, deliveries, changes_delivered, last_delivery_id, …, delivery: {pending_delivery_id, attempts, last_status, last_error, next_attempt_at, failures}}`", body = Object),
+        (status = 400, description = "Not a UUID (`path.id`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription (or not the caller's)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -168,6 +169,7 @@ async fn show(
     security(("bearer" = ["credit_officer", "external_system"])),
     responses(
         (status = 200, description = "The subscription, now `active: false`", body = Object),
+        (status = 400, description = "Not a UUID (`path.id`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription (or not the caller's)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "It has ended already", body = Problem, content_type = "application/problem+json"),
     )
