@@ -840,7 +840,16 @@ cli_on_both!(
             let v = ok(run_at(
                 &d,
                 "2024-12-01T00:00:00Z",
-                &["credit", "evaluate", "--subject", B, "--date", date, "--known-at", known],
+                &[
+                    "credit",
+                    "evaluate",
+                    "--subject",
+                    B,
+                    "--date",
+                    date,
+                    "--known-at",
+                    known,
+                ],
             ));
             v["class"]
                 .as_str()
@@ -869,6 +878,10 @@ cli_on_both!(
         // not twice
         let r = act_run(&d, "2024-06-01T02:00:00Z", repair("2024-06-01"));
         assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
-        assert!(r.stderr.contains("repaired from 2024-05-01"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("repaired from 2024-05-01"),
+            "{}",
+            r.stderr
+        );
     }
 );

@@ -486,7 +486,7 @@ macro_rules! officer_step {
             request_body(content = Object, content_type = "application/json", description = $body),
             security(("bearer" = ["credit_officer"])),
             responses(
-                (status = 201, description = "`{subject, entry_id, global_sequences, impact[]}`: impact lists logged answers whose decision would now differ", body = Object),
+                (status = 201, description = "`{subject, entry_id, record_id?, global_sequences, impact[]}`: impact lists logged answers whose decision would now differ", body = Object),
                 (status = 400, description = "A bad USCC or entry id", body = Problem, content_type = "application/problem+json"),
                 (status = 404, description = "No such entry of this subject", body = Problem, content_type = "application/problem+json"),
                 (status = 409, description = "A rule refused it (the message names the rule)", body = Problem, content_type = "application/problem+json"),
@@ -510,6 +510,7 @@ macro_rules! officer_step {
     };
     ($name:ident, $path:literal, $action:literal, record, $summary:literal, $body:literal) => {
         officer_step!(@doc $name, $path, $summary, $body,
+            (("id" = Uuid, Path, description = "The credit record id")),
             async fn $name(
                 caller: Authorized<Officers>,
                 State(state): State<AppState>,
