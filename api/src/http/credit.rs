@@ -496,28 +496,22 @@ macro_rules! officer_step {
         $($sig)*
     };
     ($name:ident, $path:literal, $action:literal, entry, $summary:literal, $body:literal) => {
-        officer_step!(@doc $name, $path, $summary, $body,
-            (("id" = Uuid, Path, description = "The entry id")),
-            async fn $name(
-                caller: Authorized<Officers>,
-                State(state): State<AppState>,
-                AppPath(p): AppPath<IdParam>,
-                AppJson(body): AppJson<Value>,
-            ) -> Result<impl IntoResponse, ApiError> {
-                act(&caller.0, &state, $action, Some(("entry_id", &p.id)), body).await
-            }
-        );
+        officer_step!(@id $name, $path, $action, "entry_id", "The entry id", $summary, $body);
     };
     ($name:ident, $path:literal, $action:literal, record, $summary:literal, $body:literal) => {
+        officer_step!(@id $name, $path, $action, "record_id", "The credit record id", $summary, $body);
+    };
+    // A step on one entry or record: the path's `{id}` goes into the body as `$key`.
+    (@id $name:ident, $path:literal, $action:literal, $key:literal, $what:literal, $summary:literal, $body:literal) => {
         officer_step!(@doc $name, $path, $summary, $body,
-            (("id" = Uuid, Path, description = "The credit record id")),
+            (("id" = Uuid, Path, description = $what)),
             async fn $name(
                 caller: Authorized<Officers>,
                 State(state): State<AppState>,
                 AppPath(p): AppPath<IdParam>,
                 AppJson(body): AppJson<Value>,
             ) -> Result<impl IntoResponse, ApiError> {
-                act(&caller.0, &state, $action, Some(("record_id", &p.id)), body).await
+                act(&caller.0, &state, $action, Some(($key, &p.id)), body).await
             }
         );
     };
