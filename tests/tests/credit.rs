@@ -692,6 +692,7 @@ pub struct MatrixCredit {
     annulment: String,
     repair: String,
     decision: String,
+    record: String,
     query: String,
 }
 
@@ -728,9 +729,20 @@ impl MatrixCredit {
             ))
             .await;
         assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+        // A penalty record whose publicity ended long ago, to be repaired.
+        let penalty = json!({"subject": A, "source": "penalty", "summary": "罚款", "legal_basis": "行政处罚法", "effective_on": on, "penalty": "ordinary"});
+        let res = app
+            .send(post_json("/v1/credit/records", &penalty, Some(&officer)))
+            .await;
+        assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+        let record = res.json()["record_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let q = http_check(app, Some(&officer), A, PROCUREMENT).await;
         assert_eq!(q.status.as_u16(), 200, "{}", q.text());
         MatrixCredit {
+            record,
             removal: ids[0].clone(),
             annulment: ids[1].clone(),
             repair: ids[2].clone(),
@@ -815,6 +827,10 @@ impl MatrixCredit {
             ("POST", "/v1/credit/entries/{id}/repair") => step(
                 &self.repair,
                 json!({"subject": C, "proofs": [PROOF], "corrected": true, "penalty_fulfilled": true, "public_commitment": true}),
+            ),
+            ("POST", "/v1/credit/records/{id}/repair") => step(
+                &self.record,
+                json!({"subject": A, "reasons": "matrix", "proofs": [PROOF]}),
             ),
             ("POST", "/v1/credit/entries/{id}/repair/decision") => step(
                 &self.decision,
