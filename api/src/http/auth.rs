@@ -33,7 +33,7 @@ where
 }
 
 /// The token in `Authorization: Bearer <token>` (scheme case-insensitive, RFC 7235).
-fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+pub(super) fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::Unauthorized {
             message: "this resource needs `Authorization: Bearer <token>`".into(),

@@ -15,7 +15,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -104,13 +103,10 @@ fn refilled(b: &Bucket, now: DateTime<Utc>, rate: f64, burst: f64) -> f64 {
 
 /// The tokens a request carries: its bearer token and its web session's cookie.
 fn tokens_of(req: &Request) -> impl Iterator<Item = String> {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned());
+    // the same reading of `Authorization` as the authentication itself
+    let bearer = super::auth::bearer_token(req.headers())
+        .ok()
+        .map(str::to_owned);
     let cookie = crate::web::session::cookie(req.headers(), crate::web::session::SESSION_COOKIE);
     [bearer, cookie].into_iter().flatten()
 }
