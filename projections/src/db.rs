@@ -18,7 +18,7 @@ use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
 
 /// The schema version this binary writes; raised with every schema change.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Read-model tables (rebuildable; the service may rewrite them).
 pub const READ_MODEL_TABLES: &[&str] = &[
@@ -238,7 +238,8 @@ impl Database {
         let mut sql = format!(
             "GRANT USAGE ON SCHEMA current_schema() TO {role}; \
              GRANT SELECT ON jianxin_schema TO {role}; \
-             REVOKE ALL ON ledger FROM {role}; GRANT SELECT, INSERT ON ledger TO {role};"
+             REVOKE ALL ON ledger FROM {role}; GRANT SELECT, INSERT ON ledger TO {role}; \
+             GRANT SELECT, INSERT ON ledger_tree TO {role};"
         );
         sql = sql.replace("current_schema()", &current_schema(pool).await?);
         for name in AGGREGATE_NAMES {

@@ -25,7 +25,7 @@ use jianxin_domain::reference_data::ReferenceKind;
 use jianxin_domain::result::{result_id, InspectionResult, ResultState};
 use jianxin_domain::schedule::{self, draw_step, DrawStep, Firing, FiringRecord, Job};
 use jianxin_domain::task::InspectionTask;
-use jianxin_projections::ledger::current_checkpoint;
+use jianxin_projections::ledger::{current_checkpoint, store_tree};
 use jianxin_projections::read_models::{
     abnormal_entries_since, due_results, entries_besides_scheduler, entries_past_period,
     frozen_task_ids, largest_published_size, open_case_ids, penalties_since, EntryCandidate,
@@ -356,7 +356,10 @@ impl Scheduler {
     }
 
     /// Signs the log as it stands and stores the checkpoint for `tick`, unless nothing
-    /// but the scheduler's own records was appended since the last one stored.
+    /// but the scheduler's own records was appended since the last one stored. Either
+    /// way the ledger's tree is then stored up to the newest stored checkpoint
+    /// (`ledger_tree`), so a case can be checked against it without reading the rest
+    /// of the log; its root must be the signed one.
     async fn checkpoint(
         &self,
         tick: DateTime<Utc>,
@@ -366,6 +369,7 @@ impl Scheduler {
         let db = log.database();
         let largest = largest_published_size(db).await?;
         if entries_besides_scheduler(db, largest).await? == 0 {
+            self.store_tree(largest, None).await?;
             return Ok(None);
         }
         let (cp, note) = current_checkpoint(db, &self.signer, &self.origin, now).await?;
@@ -381,10 +385,31 @@ impl Scheduler {
             },
         };
         if fired(log, &f).await? {
+            self.store_tree(largest, None).await?;
             return Ok(None);
         }
-        Ok(Some(
-            fire::<CheckpointArchive, _>(log, now, archive_id(), f).await?,
-        ))
+        let record = fire::<CheckpointArchive, _>(log, now, archive_id(), f).await?;
+        self.store_tree(cp.tree_size, Some(cp.root)).await?;
+        Ok(Some(record))
+    }
+
+    /// Stores the ledger's tree of `size` entries; its root must be `signed` when given.
+    async fn store_tree(
+        &self,
+        size: u64,
+        signed: Option<jianxin_domain::integrity::Hash>,
+    ) -> Result<(), SchedulerError> {
+        if size == 0 {
+            return Ok(());
+        }
+        let root = store_tree(self.log.database(), size).await?;
+        match signed {
+            Some(signed) if signed != root => Err(SchedulerError::Stored(format!(
+                "the stored tree of {size} entries has root {} where the checkpoint signed {}",
+                hex::encode(root),
+                hex::encode(signed)
+            ))),
+            _ => Ok(()),
+        }
     }
 }

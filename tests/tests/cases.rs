@@ -4,7 +4,8 @@
 //! the steps that cause it (a late filing, a major decision without review, evidence by
 //! one officer, a fine outside its range with a reason, an investigator approving, an
 //! ignored hearing request, evidence after the notice) and `integrity_break` by changing
-//! a stored event row; bad input is refused with nothing written.
+//! a stored event row, and by rewriting history with its hash chain recomputed after a
+//! checkpoint was signed and stored; bad input is refused with nothing written.
 
 use serde_json::Value;
 
@@ -287,6 +288,177 @@ cli_on_both!(
         let all = step(&d, BOSS, "2025-04-01", &["deviations", "--all"]);
         assert_eq!(all[0]["deviations"][0]["code"], "integrity_break");
         assert_eq!(all[0]["deviations"][0]["evidence"]["case_event"], true);
+        d.finish().await;
+    }
+);
+
+/// Rows of one query as the database owner: `(global_sequence, canonical, prev_hash)` of
+/// the ledger, or `(tree_size, note)` of the stored checkpoints.
+async fn owner_rows<T>(d: &Deployment, sql: &str) -> Vec<T>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
+    if d.is_pg() {
+        let pool = sqlx::PgPool::connect(&d.db).await.expect("connect");
+        let rows = sqlx::query_as(sql).fetch_all(&pool).await.expect(sql);
+        pool.close().await;
+        rows
+    } else {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&d.db);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.expect("connect");
+        let rows = sqlx::query_as(sql).fetch_all(&pool).await.expect(sql);
+        pool.close().await;
+        rows
+    }
+}
+
+/// Rewrites the ledger from the entry holding the decision onward as an attacker with
+/// the owner's rights would: the fine of 10000 yuan becomes 100 in the event row and in
+/// the entry's bytes, and every later entry's hash chain is recomputed, so that the
+/// chain from genesis verifies again. Only a checkpoint signed before can tell.
+async fn rewrite_history(d: &Deployment) {
+    use jianxin_domain::event_log::LedgerEntry;
+    let (from, to) = ("\"amount_yuan\":10000", "\"amount_yuan\":100");
+    let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = owner_rows(
+        d,
+        "SELECT global_sequence, canonical, prev_hash FROM ledger ORDER BY global_sequence",
+    )
+    .await;
+    let first = rows
+        .iter()
+        .position(|(_, c, _)| String::from_utf8_lossy(c).contains(from))
+        .expect("the decision's entry");
+    let mut sql = if d.is_pg() {
+        "DROP TRIGGER enforcement_case_events_append_only ON enforcement_case_events; \
+         DROP TRIGGER ledger_append_only ON ledger; \
+         UPDATE enforcement_case_events SET payload = jsonb_set(payload, \
+         '{data,outcome,amount_yuan}', '100') WHERE payload->'data' ? 'outcome';"
+            .to_owned()
+    } else {
+        "DROP TRIGGER enforcement_case_events_no_update; DROP TRIGGER ledger_no_update; \
+         UPDATE enforcement_case_events SET payload = replace(payload, \
+         '\"amount_yuan\":10000', '\"amount_yuan\":100') \
+         WHERE payload LIKE '%\"amount_yuan\":10000%';"
+            .to_owned()
+    };
+    let hex = |b: &[u8]| -> String { b.iter().map(|x| format!("{x:02x}")).collect() };
+    let blob = |b: &[u8]| {
+        if d.is_pg() {
+            format!("'\\x{}'::bytea", hex(b))
+        } else {
+            format!("X'{}'", hex(b))
+        }
+    };
+    let mut prev: [u8; 32] = rows[first].2.as_slice().try_into().expect("32 bytes");
+    for (seq, canonical, _) in &rows[first..] {
+        let canonical = String::from_utf8_lossy(canonical)
+            .replace(from, to)
+            .into_bytes();
+        let hash = LedgerEntry::chain_hash(&prev, &canonical);
+        // sql-safe: test tampering, every value is hex of bytes computed here
+        sql.push_str(&format!(
+            " UPDATE ledger SET canonical = {}, prev_hash = {}, entry_hash = {} \
+             WHERE global_sequence = {seq};",
+            blob(&canonical),
+            blob(&prev),
+            blob(&hash)
+        ));
+        prev = hash;
+    }
+    d.sql(&sql).await;
+}
+
+cli_on_both!(
+    a_stored_checkpoint_vouches_for_the_replay_and_finds_a_rewrite_the_chain_misses,
+    |d: Deployment| async move {
+        use jianxin_domain::integrity::{leaf_hash, open_checkpoint, InclusionProof, NoteSigner};
+        keygen(&d);
+        // other cases' events before and after, so the check needs stored subtrees
+        open(&d);
+        let id = noticed(&d);
+        decide(&d, BOSS, &id, &["--tier", "ordinary", "--amount", "10000"]);
+        open(&d);
+        // the scheduler signs and stores a checkpoint, and stores the ledger's tree
+        let r = d.run(&[
+            "--now",
+            "2025-03-21T02:00:00Z",
+            "--format",
+            "json",
+            "scheduler",
+            "run",
+            "--once",
+        ]);
+        assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+        let stored: Vec<(i64, String)> = owner_rows(
+            &d,
+            "SELECT tree_size, note FROM published_checkpoints ORDER BY tree_size DESC",
+        )
+        .await;
+        let (size, note) = stored.first().cloned().expect("a stored checkpoint");
+        // the replay's proofs lead to that checkpoint, and each one verifies
+        let r = step(&d, BOSS, "2025-04-01", &["replay", &id]);
+        assert_eq!(r["proofs"]["tree_size"], size, "{}", r["proofs"]);
+        assert_eq!(r["proofs"]["checkpoint"], note.as_str());
+        let key = std::fs::read_to_string(d.path("jianxin.key")).expect("key");
+        let verifier = NoteSigner::parse(key.trim()).expect("key").verifier();
+        let checkpoint = open_checkpoint(&note, &verifier).expect("signed by the log");
+        let proofs = r["proofs"]["events"].as_array().expect("proofs");
+        assert_eq!(proofs.len(), 5);
+        for p in proofs {
+            let proof: InclusionProof = serde_json::from_value(p["proof"].clone()).expect("proof");
+            let entry = p["entry"].as_str().expect("entry");
+            proof
+                .verify(&leaf_hash(entry.as_bytes()), &checkpoint.root)
+                .expect("the proof leads to the signed root");
+        }
+        assert_eq!(codes(&d, &id), Vec::<String>::new());
+        // a damaged tree cache is not a break: the whole ledger still matches the signature
+        d.sql(if d.is_pg() {
+            "UPDATE ledger_tree SET hash = decode(repeat('00', 32), 'hex')"
+        } else {
+            "UPDATE ledger_tree SET hash = zeroblob(32)"
+        })
+        .await;
+        assert_eq!(codes(&d, &id), Vec::<String>::new());
+        let r = step(&d, BOSS, "2025-04-01", &["replay", &id]);
+        assert_ne!(
+            r["proofs"]["checkpoint"],
+            note.as_str(),
+            "signed now instead"
+        );
+        // the scheduler's next run stores the tree again
+        d.sql("DELETE FROM ledger_tree").await;
+        let r = d.run(&[
+            "--now",
+            "2025-03-22T02:00:00Z",
+            "--format",
+            "json",
+            "scheduler",
+            "run",
+            "--once",
+        ]);
+        assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+        let r = step(&d, BOSS, "2025-04-01", &["replay", &id]);
+        assert_eq!(r["proofs"]["checkpoint"], note.as_str());
+        // history rewritten with its chain recomputed: `log verify` is fooled, the
+        // signed checkpoint is not
+        rewrite_history(&d).await;
+        let v = d.run(&["--format", "json", "log", "verify"]);
+        assert_eq!(v.code, 0, "the chain alone cannot see it: {}", v.stdout);
+        let v = step(&d, BOSS, "2025-04-01", &["deviations", &id]);
+        let first = &v[0]["deviations"][0];
+        assert_eq!(first["code"], "integrity_break", "{v}");
+        assert_eq!(first["evidence"]["case_event"], true, "{v}");
+        assert_eq!(first["sequence"], 5, "the decision, the event changed: {v}");
+        assert!(
+            first["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("checkpoint")),
+            "{v}"
+        );
         d.finish().await;
     }
 );

@@ -2,7 +2,8 @@
 //! the CLI and the HTTP API: each step loads the calendar in force and runs the
 //! `enforcement_case` aggregate; the replay and the deviations read the case's events,
 //! add `integrity_break` from the ledger verification, and the replay carries inclusion
-//! proofs of the case's events against a checkpoint signed now (docs/CASES.md).
+//! proofs of the case's events: against the newest stored signed checkpoint when it
+//! covers the case, else against one signed now (docs/CASES.md §4).
 
 use std::sync::Arc;
 
@@ -13,9 +14,10 @@ use jianxin_domain::case::{
     EnforcementCase, ReplayStep,
 };
 use jianxin_domain::event_log::{Actor, Issued, Recorded};
-use jianxin_domain::integrity::{InclusionProof, NoteSigner};
+use jianxin_domain::integrity::{root_from_leaf_hashes, InclusionProof, NoteSigner, NoteVerifier};
 use jianxin_projections::ledger::{
-    check_aggregate, proofs_of, verify, CheckedAggregate, IntegrityFailure,
+    check_against_checkpoint, check_aggregate, proofs_of, verify, AgainstCheckpoint,
+    CheckedAggregate, CheckpointedAggregate, IntegrityFailure,
 };
 use jianxin_projections::read_models::{case_ledger_sequences, case_rows, CaseRow};
 use jianxin_projections::{Clock, EventLog, Executed};
@@ -151,18 +153,90 @@ pub async fn events(log: &EventLog, id: Uuid) -> Result<Vec<Recorded<CaseEvent>>
     Ok(events)
 }
 
-/// The case's events, checked against the ledger (its own rows and the chain of the whole
-/// log up to its last event), with the tree its proofs are read from.
+/// A case's events and what vouches for them.
+enum Checked {
+    /// Every event leads to the root of the newest stored signed checkpoint: only the
+    /// case's rows and the stored tree's nodes were read.
+    Checkpointed(CheckpointedAggregate<Recorded<CaseEvent>>),
+    /// Checked against the whole ledger (its own rows and the chain of the whole log up
+    /// to its last event), with the tree its proofs are read from: no stored checkpoint
+    /// covers the case, or its events did not lead to one.
+    Ledger(CheckedAggregate<Recorded<CaseEvent>>),
+}
+
+impl Checked {
+    fn events(&self) -> &[Recorded<CaseEvent>] {
+        match self {
+            Checked::Checkpointed(c) => &c.events,
+            Checked::Ledger(c) => &c.events,
+        }
+    }
+
+    /// The `integrity_break`, if any.
+    fn integrity_break(&self) -> Option<Deviation> {
+        let Checked::Ledger(c) = self else {
+            return None;
+        };
+        let sequences: Vec<u64> = c.entries.iter().map(|(s, _)| *s).collect();
+        c.failure.as_ref().map(|f| integrity_break(f, &sequences))
+    }
+}
+
+/// Checks case `id`: against the newest stored checkpoint signed with `verifier`'s key
+/// when it covers every event of the case, else (or with no key) against the whole ledger (docs/CASES.md
+/// §4). When the events do not lead to the signed root, the whole ledger tells why: a
+/// row that differs from its entry is named as always; a ledger rewritten after the
+/// checkpoint was signed (its first entries no longer give the signed root) is an
+/// `integrity_break` at the first event off its path; a damaged `ledger_tree` cache,
+/// with ledger and events intact, is only logged.
 async fn checked(
     log: &EventLog,
+    verifier: Option<&NoteVerifier>,
     id: Uuid,
-) -> Result<CheckedAggregate<Recorded<CaseEvent>>, OpError> {
+) -> Result<Checked, OpError> {
     use esrs::Aggregate;
-    let checked = check_aggregate(log.database(), EnforcementCase::NAME, id).await?;
-    if checked.events.is_empty() && checked.entries.is_empty() {
-        return Err(OpError::NotFound(format!("no enforcement case {id}")));
+    let db = log.database();
+    let name = EnforcementCase::NAME;
+    let whole = || async {
+        let checked = check_aggregate(db, name, id).await?;
+        if checked.events.is_empty() && checked.entries.is_empty() {
+            return Err(OpError::NotFound(format!("no enforcement case {id}")));
+        }
+        Ok(checked)
+    };
+    let Some(verifier) = verifier else {
+        return Ok(Checked::Ledger(whole().await?));
+    };
+    match check_against_checkpoint(db, name, id, verifier).await? {
+        AgainstCheckpoint::Verified(c) => Ok(Checked::Checkpointed(c)),
+        AgainstCheckpoint::NotCovered(why) => {
+            tracing::debug!(case = %id, %why, "case checked against the whole ledger");
+            Ok(Checked::Ledger(whole().await?))
+        }
+        AgainstCheckpoint::Mismatch {
+            checkpoint,
+            failure,
+        } => {
+            let mut checked = whole().await?;
+            if checked.failure.is_none() {
+                let leaves = checked.tree.leaves();
+                let signed = usize::try_from(checkpoint.tree_size)
+                    .ok()
+                    .and_then(|n| leaves.get(..n))
+                    .map(root_from_leaf_hashes);
+                if signed == Some(checkpoint.root) {
+                    tracing::warn!(
+                        case = %id,
+                        tree_size = checkpoint.tree_size,
+                        "ledger_tree differs from the ledger, which matches the signed checkpoint"
+                    );
+                } else {
+                    checked.failure = Some(failure);
+                }
+            }
+            Ok(Checked::Ledger(checked))
+        }
     }
-    Ok(checked)
 }
 
 /// The `integrity_break` of a case whose ledger check found `failure`; `sequences`: the
@@ -182,12 +256,6 @@ fn integrity_break(failure: &IntegrityFailure, sequences: &[u64]) -> Deviation {
     }
 }
 
-/// The `integrity_break` of a checked case, if any.
-fn checked_break(c: &CheckedAggregate<Recorded<CaseEvent>>) -> Option<Deviation> {
-    let sequences: Vec<u64> = c.entries.iter().map(|(s, _)| *s).collect();
-    c.failure.as_ref().map(|f| integrity_break(f, &sequences))
-}
-
 /// The deviations of one case.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseDeviations {
@@ -197,11 +265,16 @@ pub struct CaseDeviations {
     pub deviations: Vec<Deviation>,
 }
 
-/// Every deviation of case `id`, with the ledger's verdict.
-pub async fn deviations(log: &EventLog, id: Uuid) -> Result<CaseDeviations, OpError> {
-    let checked = checked(log, id).await?;
-    let mut found: Vec<Deviation> = checked_break(&checked).into_iter().collect();
-    found.extend(case::deviations(&checked.events));
+/// Every deviation of case `id`, with the ledger's verdict (`verifier`: the log's key,
+/// which signed the stored checkpoints; `None`: the whole ledger is read).
+pub async fn deviations(
+    log: &EventLog,
+    verifier: Option<&NoteVerifier>,
+    id: Uuid,
+) -> Result<CaseDeviations, OpError> {
+    let checked = checked(log, verifier, id).await?;
+    let mut found: Vec<Deviation> = checked.integrity_break().into_iter().collect();
+    found.extend(case::deviations(checked.events()));
     Ok(CaseDeviations {
         id,
         deviations: found,
@@ -283,7 +356,9 @@ pub struct CaseReplay {
     pub proofs: Proofs,
 }
 
-/// Case `id` as of `at`, with its inclusion proofs under a checkpoint signed `now`.
+/// Case `id` as of `at`, with its inclusion proofs: under the newest stored checkpoint
+/// when it covers the case and its events lead to it, else under a checkpoint signed
+/// `now` over the whole ledger.
 pub async fn replay(
     log: &EventLog,
     signer: &NoteSigner,
@@ -292,26 +367,30 @@ pub async fn replay(
     id: Uuid,
     at: Option<DateTime<Utc>>,
 ) -> Result<CaseReplay, OpError> {
-    let checked = checked(log, id).await?;
-    let replayed = case::replay(&checked.events, at);
-    let shown = &checked.events[..replayed.steps.len()];
-    let mut found: Vec<Deviation> = checked_break(&checked).into_iter().collect();
+    let checked = checked(log, Some(&signer.verifier()), id).await?;
+    let replayed = case::replay(checked.events(), at);
+    let shown = &checked.events()[..replayed.steps.len()];
+    let mut found: Vec<Deviation> = checked.integrity_break().into_iter().collect();
     found.extend(case::deviations(shown));
-    let p = proofs_of(&checked.tree, checked.entries, signer, origin, now)?;
-    let proofs = Proofs {
-        checkpoint: p.checkpoint_note,
-        tree_size: p.tree_size,
-        events: p
-            .entries
-            .into_iter()
-            .zip(p.proofs)
-            .map(|((global_sequence, bytes), proof)| EventProof {
-                global_sequence,
-                entry: String::from_utf8(bytes)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-                proof,
-            })
-            .collect(),
+    let proofs = match checked {
+        Checked::Ledger(c) => {
+            let p = proofs_of(&c.tree, c.entries, signer, origin, now)?;
+            proofs(p.checkpoint_note, p.tree_size, p.entries, p.proofs)
+        }
+        Checked::Checkpointed(c) => {
+            let size = c.checkpoint.tree_size;
+            let mut each = Vec::with_capacity(c.entries.len());
+            for (seq, _) in &c.entries {
+                let index = seq.saturating_sub(1);
+                let hashes = c.tree.proof(index).map_err(|e| {
+                    OpError::Store(jianxin_projections::StoreError::Encoding(format!(
+                        "inclusion proof of {seq}: {e}"
+                    )))
+                })?;
+                each.push(InclusionProof::new(index, size, &hashes));
+            }
+            proofs(c.note, size, c.entries, each)
+        }
     };
     Ok(CaseReplay {
         id,
@@ -322,6 +401,28 @@ pub async fn replay(
         deviations: found,
         proofs,
     })
+}
+
+fn proofs(
+    checkpoint: String,
+    tree_size: u64,
+    entries: Vec<(u64, Vec<u8>)>,
+    each: Vec<InclusionProof>,
+) -> Proofs {
+    Proofs {
+        checkpoint,
+        tree_size,
+        events: entries
+            .into_iter()
+            .zip(each)
+            .map(|((global_sequence, bytes), proof)| EventProof {
+                global_sequence,
+                entry: String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                proof,
+            })
+            .collect(),
+    }
 }
 
 /// Every case.

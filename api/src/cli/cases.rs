@@ -366,7 +366,14 @@ async fn run(
         }
         CaseCommandArgs::Deviations { case, .. } => {
             let all = match case {
-                Some(c) => vec![cases::deviations(log, cases::case_id(&c)?).await?],
+                Some(c) => {
+                    // without the key no stored checkpoint can be trusted: the whole ledger
+                    let verifier = crate::keys::load(&settings.key_file)
+                        .ok()
+                        .map(|k| k.verifier());
+                    let id = cases::case_id(&c)?;
+                    vec![cases::deviations(log, verifier.as_ref(), id).await?]
+                }
                 None => cases::deviations_all(log).await?,
             };
             print(format, &all, || {

@@ -342,5 +342,7 @@ async fn deviations(
     AppPath(path): AppPath<IdParam>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = case_param(&path.id)?;
-    Ok(AppJson(cases::deviations(&state.log, id).await?))
+    Ok(AppJson(
+        cases::deviations(&state.log, Some(&state.signer.verifier()), id).await?,
+    ))
 }

@@ -22,6 +22,7 @@ pub mod checkpoint;
 pub mod keys;
 pub mod merkle;
 pub mod note;
+pub mod partial_tree;
 pub mod proof;
 pub mod proof_json;
 pub mod tree_levels;
@@ -42,6 +43,7 @@ pub use merkle::{
     EMPTY_ROOT,
 };
 pub use note::{open_note, sign_message, sign_note, verify_message, MessageError, NoteError};
+pub use partial_tree::{NodeId, PartialTree};
 pub use proof::{
     consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, ProofError,
 };

@@ -54,6 +54,24 @@ pub enum ProofError {
     /// A [`TreeBuilder`](super::merkle::TreeBuilder) already holds `u64::MAX` leaves.
     #[error("the tree already holds the maximum number of leaves")]
     TreeFull,
+    /// The known leaves of a [`PartialTree`](super::partial_tree::PartialTree) are not
+    /// in strictly increasing order.
+    #[error("known leaf {index} is not after the one before it")]
+    LeavesOutOfOrder {
+        /// The leaf index out of order.
+        index: u64,
+    },
+    /// A partial tree needs a stored subtree root that was not given.
+    #[error("the subtree at level {level}, index {index} is needed and was not given")]
+    NodeNotGiven {
+        /// Its height above the leaves.
+        level: u8,
+        /// Its position at that height.
+        index: u64,
+    },
+    /// A proof of a partial tree was asked for before its root was folded.
+    #[error("the partial tree was not folded before the proof")]
+    NotFolded,
 }
 
 /// Converts a leaf count or index to `u64` (lossless on every supported target).

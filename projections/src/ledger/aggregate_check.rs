@@ -27,7 +27,9 @@
 //! reused buffer rather than building a JSON entry and encoding it.
 
 use jianxin_domain::event_log::{write_canonical, write_canonical_str, LedgerEntry, GENESIS_HASH};
-use jianxin_domain::integrity::{leaf_hash, Hash, TreeLevels};
+use jianxin_domain::integrity::{
+    leaf_hash, open_checkpoint, Checkpoint, Hash, NoteVerifier, PartialTree, TreeLevels,
+};
 use serde_json::Value;
 use sqlx::Row;
 use uuid::Uuid;
@@ -74,7 +76,11 @@ pub async fn check_aggregate<E: Envelope>(
         let (db, name) = (db.clone(), aggregate_type.to_owned());
         async move { chain_pass(&db, &name, aggregate_id).await }
     });
-    let rows = event_rows(db, aggregate_type, aggregate_id).await?;
+    let rows: Vec<EventRow> = event_rows(db, aggregate_type, aggregate_id)
+        .await?
+        .into_iter()
+        .map(|(row, _)| row)
+        .collect();
     let mut payloads = Vec::with_capacity(rows.len());
     for event in &rows {
         payloads.push(serde_json::from_str::<Value>(&event.payload));
@@ -147,6 +153,185 @@ pub async fn check_aggregate<E: Envelope>(
     })
 }
 
+/// One aggregate whose every event leads to the root of a stored signed checkpoint.
+#[derive(Debug)]
+pub struct CheckpointedAggregate<E> {
+    /// The events, decoded from the event rows, in aggregate order.
+    pub events: Vec<E>,
+    /// Its ledger entries `(global_sequence, canonical bytes)`: rebuilt from the event
+    /// rows, and exactly the leaves the signed root commits to.
+    pub entries: Vec<(u64, Vec<u8>)>,
+    /// The tree of the checkpoint, folded: the proofs of the entries are read from it.
+    pub tree: PartialTree,
+    /// The checkpoint as signed.
+    pub checkpoint: Checkpoint,
+    /// Its signed note, as stored.
+    pub note: String,
+}
+
+/// What [`check_against_checkpoint`] found.
+#[derive(Debug)]
+pub enum AgainstCheckpoint<E> {
+    /// Every event of the aggregate leads to the signed root.
+    Verified(CheckpointedAggregate<E>),
+    /// This check does not apply (the reason): no stored checkpoint, events after the
+    /// newest one, its tree not stored, or rows the ledger does not index; the whole
+    /// ledger check ([`check_aggregate`]) answers instead.
+    NotCovered(String),
+    /// The events do not lead to the signed root. `failure` names the first event whose
+    /// own path does not (or the first event, when every path alone does and the stored
+    /// nodes are what differs); whether the ledger itself was rewritten after signing
+    /// is for the caller to tell from the whole ledger.
+    Mismatch {
+        /// The checkpoint that the events do not lead to.
+        checkpoint: Checkpoint,
+        /// The first event that does not lead to it.
+        failure: IntegrityFailure,
+    },
+}
+
+/// Checks aggregate `aggregate_type`/`aggregate_id` against the newest stored checkpoint
+/// signed with `verifier`'s key, reading only the aggregate's event rows and the stored
+/// tree's nodes (see [`stored_tree`](super::stored_tree)): each event row's ledger entry
+/// is rebuilt, hashed as a leaf, and the leaves with the stored subtrees must give the
+/// signed root.
+pub async fn check_against_checkpoint<E: Envelope>(
+    db: &Database,
+    aggregate_type: &str,
+    aggregate_id: Uuid,
+    verifier: &NoteVerifier,
+) -> Result<AgainstCheckpoint<E>, StoreError> {
+    use AgainstCheckpoint::NotCovered;
+    if !crate::registry::AGGREGATE_NAMES.contains(&aggregate_type) {
+        return Err(StoreError::Encoding(format!(
+            "no aggregate named {aggregate_type:?} (expected one of the registry's)"
+        )));
+    }
+    let Some(note) = crate::read_models::latest_published_note(db).await? else {
+        return Ok(NotCovered("no checkpoint is stored".into()));
+    };
+    let checkpoint = match open_checkpoint(&note, verifier) {
+        Ok(c) => c,
+        Err(e) => return Ok(NotCovered(format!("the newest stored checkpoint: {e}"))),
+    };
+    let size = checkpoint.tree_size;
+    if super::stored_tree::stored_leaves(db).await? < size {
+        return Ok(NotCovered(format!(
+            "the tree of {size} entries is not stored"
+        )));
+    }
+    let rows = event_rows(db, aggregate_type, aggregate_id).await?;
+    if rows.is_empty() {
+        return Ok(NotCovered("no events".into()));
+    }
+    let mut known = Vec::with_capacity(rows.len());
+    let mut entries = Vec::with_capacity(rows.len());
+    let mut events = Vec::with_capacity(rows.len());
+    let mut buf = Vec::with_capacity(1024);
+    for (event, seq) in &rows {
+        let Some(seq) = seq.filter(|s| *s >= 1 && (*s as u64) <= size) else {
+            return Ok(NotCovered(format!(
+                "event {} is not in the ledger before the checkpoint of {size} entries",
+                event.id
+            )));
+        };
+        let Ok(payload) = serde_json::from_str::<Value>(&event.payload) else {
+            return Ok(NotCovered(format!(
+                "event {}: payload is not JSON",
+                event.id
+            )));
+        };
+        if !canonical_entry(seq, aggregate_type, event, &payload, &mut buf) {
+            return Ok(NotCovered(format!("event {}: no canonical form", event.id)));
+        }
+        known.push((seq as u64 - 1, leaf_hash(&buf)));
+        entries.push((seq as u64, buf.clone()));
+        events.push(E::from_payload(payload)?);
+    }
+    let Ok(mut tree) = PartialTree::new(size, known.clone()) else {
+        return Ok(NotCovered(
+            "the ledger positions are not in event order".into(),
+        ));
+    };
+    let missing = tree.missing();
+    for (id, hash) in super::stored_tree::stored_nodes(db, &missing).await? {
+        tree.insert(id, hash);
+    }
+    match tree.root() {
+        Ok(root) if root == checkpoint.root => {
+            Ok(AgainstCheckpoint::Verified(CheckpointedAggregate {
+                events,
+                entries,
+                tree,
+                checkpoint,
+                note,
+            }))
+        }
+        Ok(_) => {
+            let first = first_off_path(db, &checkpoint, &known).await?;
+            let (seq, what) = match first {
+                Some(i) => (
+                    known[i].0 + 1,
+                    format!(
+                        "{aggregate_type}_events row {} does not lead to the root of the \
+                         checkpoint signed for {size} entries: its event or the ledger was \
+                         changed after the checkpoint was signed",
+                        rows[i].0.id
+                    ),
+                ),
+                None => (
+                    known[0].0 + 1,
+                    format!(
+                        "the events of {aggregate_type} {aggregate_id} do not lead to the \
+                         root of the checkpoint signed for {size} entries"
+                    ),
+                ),
+            };
+            Ok(AgainstCheckpoint::Mismatch {
+                checkpoint,
+                failure: IntegrityFailure {
+                    global_sequence: seq,
+                    what,
+                },
+            })
+        }
+        Err(e) => Ok(NotCovered(format!("the stored tree: {e}"))),
+    }
+}
+
+/// The position in `known` of the first leaf whose own path, with stored nodes only,
+/// does not give the checkpoint's root (the slow path, taken on a mismatch only).
+async fn first_off_path(
+    db: &Database,
+    checkpoint: &Checkpoint,
+    known: &[(u64, Hash)],
+) -> Result<Option<usize>, StoreError> {
+    let mut trees = Vec::with_capacity(known.len());
+    let mut wanted = std::collections::BTreeSet::new();
+    for leaf in known {
+        let tree = PartialTree::new(checkpoint.tree_size, vec![*leaf])
+            .map_err(|e| StoreError::Encoding(e.to_string()))?;
+        wanted.extend(tree.missing());
+        trees.push(tree);
+    }
+    let wanted: Vec<_> = wanted.into_iter().collect();
+    let found: std::collections::HashMap<_, _> = super::stored_tree::stored_nodes(db, &wanted)
+        .await?
+        .into_iter()
+        .collect();
+    for (i, mut tree) in trees.into_iter().enumerate() {
+        for id in tree.missing() {
+            if let Some(hash) = found.get(&id) {
+                tree.insert(id, *hash);
+            }
+        }
+        if tree.root().ok() != Some(checkpoint.root) {
+            return Ok(Some(i));
+        }
+    }
+    Ok(None)
+}
+
 /// Keeps the failure with the lowest global sequence.
 fn first(failure: &mut Option<IntegrityFailure>, global_sequence: u64, what: String) {
     if failure
@@ -185,7 +370,7 @@ fn matches_entry(
 
 /// Writes the canonical bytes of the ledger entry of `event` at `global_sequence` into
 /// `buf` (cleared first); false when the payload has no canonical form.
-fn canonical_entry(
+pub(crate) fn canonical_entry(
     global_sequence: i64,
     aggregate_type: &str,
     event: &EventRow,
@@ -450,24 +635,27 @@ fn chain_link(
     })
 }
 
-/// The aggregate's event rows as stored, every column as text, in sequence order.
-async fn event_rows(
+/// The aggregate's event rows as stored, every column as text, in sequence order, each
+/// with the ledger position its event id has (`None`: no ledger entry), found through
+/// the ledger's unique `event_id` index.
+pub(crate) async fn event_rows(
     db: &Database,
     aggregate_type: &str,
     aggregate_id: Uuid,
-) -> Result<Vec<EventRow>, StoreError> {
+) -> Result<Vec<(EventRow, Option<i64>)>, StoreError> {
     macro_rules! rows {
         ($rows:expr) => {{
             let mut out = Vec::new();
             for r in $rows {
-                out.push(EventRow {
+                let row = EventRow {
                     id: r.try_get("id")?,
                     aggregate_id: r.try_get("aggregate_id")?,
                     payload: r.try_get("payload")?,
                     occurred_on: r.try_get("occurred_on")?,
                     sequence_number: r.try_get("sequence_number")?,
                     version: r.try_get("version")?,
-                });
+                };
+                out.push((row, r.try_get::<Option<i64>, _>("global_sequence")?));
             }
             out
         }};
@@ -476,9 +664,10 @@ async fn event_rows(
         Database::Sqlite(p) => {
             // sql-safe: `aggregate_type` is checked against `registry::AGGREGATE_NAMES` in `check_aggregate`
             let sql = format!(
-                "SELECT id, aggregate_id, payload, occurred_on, sequence_number, \
-                 CAST(version AS BIGINT) AS version FROM {aggregate_type}_events \
-                 WHERE aggregate_id = $1 ORDER BY sequence_number"
+                "SELECT e.id, e.aggregate_id, e.payload, e.occurred_on, e.sequence_number, \
+                 CAST(e.version AS BIGINT) AS version, l.global_sequence \
+                 FROM {aggregate_type}_events e LEFT JOIN ledger l ON l.event_id = e.id \
+                 WHERE e.aggregate_id = $1 ORDER BY e.sequence_number"
             );
             let rows = sqlx::query(&sql)
                 .bind(aggregate_id.to_string())
@@ -489,12 +678,13 @@ async fn event_rows(
         Database::Postgres(p) => {
             // sql-safe: as above
             let sql = format!(
-                "SELECT CAST(id AS TEXT) AS id, CAST(aggregate_id AS TEXT) AS aggregate_id, \
-                 CAST(payload AS TEXT) AS payload, \
-                 to_char(occurred_on AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS occurred_on, \
-                 CAST(sequence_number AS BIGINT) AS sequence_number, \
-                 CAST(version AS BIGINT) AS version FROM {aggregate_type}_events \
-                 WHERE aggregate_id = $1 ORDER BY sequence_number"
+                "SELECT CAST(e.id AS TEXT) AS id, CAST(e.aggregate_id AS TEXT) AS aggregate_id, \
+                 CAST(e.payload AS TEXT) AS payload, \
+                 to_char(e.occurred_on AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS occurred_on, \
+                 CAST(e.sequence_number AS BIGINT) AS sequence_number, \
+                 CAST(e.version AS BIGINT) AS version, l.global_sequence \
+                 FROM {aggregate_type}_events e LEFT JOIN ledger l ON l.event_id = e.id \
+                 WHERE e.aggregate_id = $1 ORDER BY e.sequence_number"
             );
             let rows = sqlx::query(&sql).bind(aggregate_id).fetch_all(p).await?;
             rows!(rows)

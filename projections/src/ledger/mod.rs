@@ -7,11 +7,16 @@ pub mod aggregate_check;
 pub(crate) mod append;
 pub mod proofs;
 pub mod read;
+pub mod stored_tree;
 pub mod verify;
 
-pub use aggregate_check::{check_aggregate, CheckedAggregate};
+pub use aggregate_check::{
+    check_against_checkpoint, check_aggregate, AgainstCheckpoint, CheckedAggregate,
+    CheckpointedAggregate,
+};
 pub use proofs::{
     aggregate_proofs, consistency, current_checkpoint, inclusion, leaf_hashes, proofs_of,
     AggregateProofs, EventProof, ProofRequestError,
 };
+pub use stored_tree::{store_tree, stored_leaves};
 pub use verify::{verify, Expectation, IntegrityFailure, Verified};

@@ -22,9 +22,9 @@ pub use cases::{case_ledger_sequences, case_rows, CaseRow, CaseViews};
 mod schedule;
 pub use schedule::{
     abnormal_entries_since, entries_besides_scheduler, entries_past_period, frozen_task_ids,
-    largest_published_size, last_run, open_case_ids, penalties_since, published_checkpoints,
-    EntryCandidate, PenaltyCandidate, PublishedCheckpoint, PublishedCheckpoints, SchedulerRun,
-    SchedulerRuns,
+    largest_published_size, last_run, latest_published_note, open_case_ids, penalties_since,
+    published_checkpoints, EntryCandidate, PenaltyCandidate, PublishedCheckpoint,
+    PublishedCheckpoints, SchedulerRun, SchedulerRuns,
 };
 mod subscriptions;
 pub use subscriptions::{

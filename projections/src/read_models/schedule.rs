@@ -160,6 +160,16 @@ pub async fn published_checkpoints(
     })
 }
 
+/// The stored checkpoint with the largest tree size, as its signed note (`None`: none
+/// stored yet). Whoever relies on it opens the note with the log's key first.
+pub async fn latest_published_note(db: &Database) -> Result<Option<String>, StoreError> {
+    const SQL: &str =
+        "SELECT note FROM published_checkpoints ORDER BY tree_size DESC, global_sequence DESC LIMIT 1";
+    Ok(on_pool!(db, |p| sqlx::query_scalar(SQL)
+        .fetch_optional(p)
+        .await?))
+}
+
 /// The largest tree size stored in the archive (0 when none).
 pub async fn largest_published_size(db: &Database) -> Result<u64, StoreError> {
     const SQL: &str = "SELECT COALESCE(MAX(tree_size), 0) FROM published_checkpoints";

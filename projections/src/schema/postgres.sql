@@ -22,6 +22,14 @@ CREATE OR REPLACE TRIGGER ledger_append_only BEFORE UPDATE OR DELETE ON ledger
 CREATE OR REPLACE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
     FOR EACH STATEMENT EXECUTE FUNCTION jianxin_append_only();
 REVOKE UPDATE, DELETE, TRUNCATE ON ledger FROM PUBLIC;
+-- The ledger's Merkle tree as stored nodes (ledger/stored_tree.rs): the root of every
+-- perfect, aligned subtree of the entries a stored checkpoint covers, keyed by
+-- level * 2^56 + index. A cache derived from the ledger: checks recompute a signed root
+-- from it and never trust it; written when the scheduler stores a checkpoint.
+CREATE TABLE IF NOT EXISTS ledger_tree (
+    node BIGINT PRIMARY KEY,
+    hash BYTEA  NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS reference_data_versions (
     kind            TEXT    NOT NULL,

@@ -17,6 +17,14 @@ CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
 BEGIN SELECT RAISE(ABORT, 'ledger is append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
 BEGIN SELECT RAISE(ABORT, 'ledger is append-only: DELETE refused'); END;
+-- The ledger's Merkle tree as stored nodes (ledger/stored_tree.rs): the root of every
+-- perfect, aligned subtree of the entries a stored checkpoint covers, keyed by
+-- level * 2^56 + index. A cache derived from the ledger: checks recompute a signed root
+-- from it and never trust it; written when the scheduler stores a checkpoint.
+CREATE TABLE IF NOT EXISTS ledger_tree (
+    node INTEGER PRIMARY KEY,
+    hash BLOB    NOT NULL
+);
 
 -- Read model: versions of reference data (rebuildable from the log).
 CREATE TABLE IF NOT EXISTS reference_data_versions (
