@@ -66,7 +66,7 @@ fn split(n: u64) -> u64 {
 /// The perfect subtree `[lo, hi)` is, when it is one.
 fn perfect(lo: u64, hi: u64) -> Option<NodeId> {
     let n = hi - lo;
-    (n.is_power_of_two() && lo % n == 0).then(|| NodeId {
+    (n.is_power_of_two() && lo.is_multiple_of(n)).then(|| NodeId {
         level: n.trailing_zeros() as u8,
         index: lo / n,
     })
