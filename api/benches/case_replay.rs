@@ -30,7 +30,10 @@
 //! 5. read of every case of `many-M.db` (ids from the read model), one by one;
 //! 6. the same reads plus `case::deviations` of each;
 //! 7. the scan op as served (`cases::deviations_all`: plus the list and the whole
-//!    log's verification, run while the cases are read).
+//!    log's verification, run while the cases are read);
+//! 8. in `many-M.db`, with a checkpoint stored, one case of 10 events: its read, the
+//!    replay op (checked against the stored checkpoint), and the whole-ledger check
+//!    alone, which is what the op would cost without a stored checkpoint.
 //!
 //! It prints mean, min and max per run and each run's mean over its baseline's, and the
 //! mean CPU time per run of every thread of the process with its ratio to the
@@ -317,6 +320,30 @@ async fn phases(
     Ok(())
 }
 
+/// As in production: the scheduler's checkpoint job signs and stores a checkpoint and
+/// stores the ledger's tree (once per file; later runs find them stored).
+async fn store_checkpoint(log: &EventLog, signer: &NoteSigner) -> anyhow::Result<()> {
+    let scheduler = jianxin_scheduler::Scheduler::new(
+        log.clone(),
+        Arc::new(signer.clone()),
+        "bench.jianxin.local",
+        jianxin_scheduler::SchedulerConfig::default_config()?,
+    );
+    let began = Instant::now();
+    scheduler
+        .run_job(
+            jianxin_domain::schedule::Job::LedgerCheckpoint,
+            SystemClock.now(),
+        )
+        .await?;
+    eprintln!(
+        "checkpoint stored, tree of {} entries stored, in {:.1} s",
+        jianxin_projections::ledger::stored_leaves(log.database()).await?,
+        began.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let a = args();
@@ -338,28 +365,7 @@ async fn main() -> anyhow::Result<()> {
     let last = events.last().map(|e| e.recorded_at);
     let middle = events.get(events.len() / 2).map(|e| e.recorded_at);
     let signer = NoteSigner::generate("bench.jianxin.local", |s| s.copy_from_slice(&[7u8; 32]))?;
-    {
-        // as in production: the scheduler's checkpoint job signs and stores a checkpoint
-        // and stores the ledger's tree (once; later runs find it stored)
-        let scheduler = jianxin_scheduler::Scheduler::new(
-            log.clone(),
-            Arc::new(signer.clone()),
-            "bench.jianxin.local",
-            jianxin_scheduler::SchedulerConfig::default_config()?,
-        );
-        let began = Instant::now();
-        scheduler
-            .run_job(
-                jianxin_domain::schedule::Job::LedgerCheckpoint,
-                SystemClock.now(),
-            )
-            .await?;
-        eprintln!(
-            "checkpoint stored, tree of {} entries stored, in {:.1} s",
-            jianxin_projections::ledger::stored_leaves(log.database()).await?,
-            began.elapsed().as_secs_f64()
-        );
-    }
+    store_checkpoint(&log, &signer).await?;
     let store = log.store::<EnforcementCase>();
     let r = a.reps;
     let read = time(r, || async { Ok(store.by_aggregate_id(id).await?.len()) }).await?;
@@ -436,6 +442,39 @@ async fn main() -> anyhow::Result<()> {
         row("read every case (by_aggregate_id)", read, read);
         row("read + deviations of every case", scan, read);
         row("deviations_all op (+ list, verify)", served, read);
+        // one small case in a large log: what the stored checkpoint saves
+        store_checkpoint(&log, &signer).await?;
+        let one = ids[ids.len() / 2];
+        let read = time(r, || async { Ok(store.by_aggregate_id(one).await?.len()) }).await?;
+        let served = time(r, || async {
+            let out = cases::replay(
+                &log,
+                &signer,
+                "bench.jianxin.local",
+                SystemClock.now(),
+                one,
+                None,
+            )
+            .await?;
+            Ok(out.proofs.events.len())
+        })
+        .await?;
+        let whole = time(r, || async {
+            let c = jianxin_projections::ledger::check_aggregate::<
+                jianxin_domain::event_log::Recorded<jianxin_domain::case::CaseEvent>,
+            >(log.database(), "enforcement_case", one)
+            .await?;
+            Ok(c.events.len())
+        })
+        .await?;
+        println!(
+            "replay of one case of 10 events among {} cases, {r} repetitions each, baseline first",
+            ids.len()
+        );
+        header();
+        row("read (by_aggregate_id)", read, read);
+        row("replay op (stored checkpoint)", served, read);
+        row("  whole-ledger check alone (no checkpoint)", whole, read);
         log.database().close().await;
     }
     Ok(())
