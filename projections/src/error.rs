@@ -83,8 +83,9 @@ impl StoreError {
 /// The kinds of database failure a caller answers differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbFailure {
-    /// The database cannot be reached or is going away (a restart, a dropped connection,
-    /// no connection free within the pool's timeout), as opposed to refusing a statement:
+    /// The database cannot be reached or is going away (a restart, a dropped connection or
+    /// TLS handshake, no connection free within the pool's timeout), as opposed to
+    /// refusing a statement:
     /// the same request can succeed later, unchanged. HTTP 503 with `Retry-After`.
     Unavailable,
     /// The database's storage is full, so nothing was written: SQLite's `SQLITE_FULL`
@@ -100,6 +101,7 @@ fn classify(e: &sqlx::Error) -> DbFailure {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => DbFailure::Unavailable,
         sqlx::Error::Database(db) => {
             if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
@@ -200,6 +202,8 @@ mod tests {
         let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
         assert!(StoreError::Database(sqlx::Error::Io(reset)).is_unavailable());
         assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        assert!(StoreError::Database(sqlx::Error::Tls(Box::new(eof))).is_unavailable());
         let other = StoreError::Database(sqlx::Error::RowNotFound);
         assert_eq!(other.db_failure(), Some(DbFailure::Other));
         assert_eq!(StoreError::Encoding("x".into()).db_failure(), None);
