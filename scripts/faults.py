@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Crash faults (issue 11): `kill -9` of `jianxin` at random points, then checks.
+"""Faults (issue 11): `kill -9` of `jianxin` at random points, then checks.
 
-Two kinds of kill, on SQLite and on PostgreSQL:
+Three kinds of kill, on SQLite and on PostgreSQL:
 
 * **import**: `jianxin import subjects` of a 5,000-subject file on a freshly seeded
   database, killed after a random 0-4 s. Afterwards `jianxin log verify` must pass and
@@ -13,7 +13,17 @@ Two kinds of kill, on SQLite and on PostgreSQL:
   verify, and the read models rebuilt from the log must answer as the ones the killed
   process left.
 
-Usage: scripts/faults.py [--kills N] [--backends sqlite,postgres] [--seed S]
+* **draw**: the draw's steps (freeze, beacon, run) over 5,000 subjects on a copy of a
+  template database, killed at a random time; then the log verifies, the task and its
+  read models are as an unkilled run left them after the steps in the log (also after
+  a rebuild), and finishing the steps gives the unkilled run's bundle (`kill_draw`).
+
+Two more faults, instead of the kills: `--pg-restart N` restarts PostgreSQL N times
+under load (`pg_restart`); `--disk-full MIB` runs SQLite on a small tmpfs that fills up
+(`disk_full`, needs root).
+
+Usage: scripts/faults.py [--kills N] [--kinds import,serve,draw] [--backends sqlite,postgres]
+[--seed S] | --pg-restart N [--down S] | --disk-full MIB
 (N kills per kind and backend; the binary is target/debug/jianxin, built first).
 Prints one line per kill and a summary; exits 1 on the first violation.
 """
