@@ -2,7 +2,8 @@
 //! before it is returned, and under load answers are appended in groups — one
 //! transaction, one sync to disk, for all the answers waiting — instead of one
 //! transaction each. A caller still gets its answer only once its group is committed, so
-//! "logged before returned" holds; a failed group fails every answer in it (HTTP 503),
+//! "logged before returned" holds; a failed group fails every answer in it with the
+//! group's error (HTTP 503 when the database is unreachable, 507 when its disk is full),
 //! and nothing of it is in the log.
 //!
 //! The service starts one writer task per process ([`QueryLog::grouped`]); the command
@@ -19,7 +20,26 @@ use crate::ops::OpError;
 /// The most answers one group commits.
 pub const GROUP_MAX: usize = 256;
 
-type Reply = oneshot::Sender<Result<(), String>>;
+type Reply = oneshot::Sender<Result<(), Failed>>;
+
+/// Why a group was not committed, as each caller in it is told.
+#[derive(Debug)]
+pub enum Failed {
+    /// The query aggregate refused a command (answered as the direct path does).
+    Refused(String),
+    /// The store failed; relayed with its kind, so a database restart is still a 503.
+    Store(StoreError),
+}
+
+impl Failed {
+    /// A copy for one more caller of the same group.
+    fn relay(&self) -> Failed {
+        match self {
+            Failed::Refused(m) => Failed::Refused(m.clone()),
+            Failed::Store(e) => Failed::Store(e.relay()),
+        }
+    }
+}
 
 /// Where answers are appended.
 #[derive(Clone, Debug)]
@@ -67,9 +87,8 @@ impl QueryLog {
                 tx.send((id, issued, reply)).await.map_err(|_| stopped())?;
                 match done.await {
                     Ok(Ok(())) => Ok(()),
-                    Ok(Err(e)) => Err(OpError::Store(StoreError::Encoding(format!(
-                        "query log: {e}"
-                    )))),
+                    Ok(Err(Failed::Refused(m))) => Err(OpError::Refused(m)),
+                    Ok(Err(Failed::Store(e))) => Err(OpError::Store(e)),
                     Err(_) => Err(stopped()),
                 }
             }
@@ -94,23 +113,23 @@ async fn writer(log: EventLog, mut rx: mpsc::Receiver<(Uuid, Issued<QueryCommand
         }
         let outcome = commit(&log, commands).await;
         for reply in replies {
-            let _ = reply.send(outcome.clone());
+            let _ = reply.send(match &outcome {
+                Ok(()) => Ok(()),
+                Err(failed) => Err(failed.relay()),
+            });
         }
     }
 }
 
-async fn commit(log: &EventLog, commands: Vec<(Uuid, Issued<QueryCommand>)>) -> Result<(), String> {
-    let mut batch = log
-        .batch::<CreditQuery>()
-        .await
-        .map_err(|e| e.to_string())?;
+async fn commit(log: &EventLog, commands: Vec<(Uuid, Issued<QueryCommand>)>) -> Result<(), Failed> {
+    let mut batch = log.batch::<CreditQuery>().await.map_err(Failed::Store)?;
     for (id, issued) in commands {
         // Query ids are fresh random UUIDs: no history to read.
         match batch.apply_fresh(id, issued).await {
             Ok(Ok(_)) => {}
-            Ok(Err(refused)) => return Err(refused.to_string()),
-            Err(e) => return Err(e.to_string()),
+            Ok(Err(refused)) => return Err(Failed::Refused(refused.to_string())),
+            Err(e) => return Err(Failed::Store(e)),
         }
     }
-    batch.commit().await.map(|_| ()).map_err(|e| e.to_string())
+    batch.commit().await.map(|_| ()).map_err(Failed::Store)
 }

@@ -91,6 +91,19 @@ impl DbLocation {
     }
 }
 
+/// Keep a released SQLite connection only when it is out of any transaction. A COMMIT that
+/// fails on a full disk (`SQLITE_FULL`) is rolled back by SQLite itself, but sqlx still
+/// counts the transaction, its ROLLBACK then fails, and every later `BEGIN IMMEDIATE` on
+/// that connection fails with "attempted to call begin_with at non-zero transaction
+/// depth": such a connection is closed, and the pool opens a fresh one.
+async fn out_of_transaction(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    // the rollback of a transaction dropped uncommitted is queued on the connection's
+    // worker: let it run before looking
+    conn.ping().await?;
+    Ok(!conn.is_in_transaction())
+}
+
 /// A connection pool to one of the two backends.
 #[derive(Debug, Clone)]
 pub enum Database {
@@ -114,6 +127,7 @@ impl Database {
                     .busy_timeout(Duration::from_secs(30));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
+                    .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
                     .connect_with(options)
                     .await?;
                 Database::Sqlite(pool)

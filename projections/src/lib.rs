@@ -22,5 +22,5 @@ pub mod store;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use db::{Database, DbLocation};
-pub use error::StoreError;
+pub use error::{DbFailure, StoreError};
 pub use log::{EventLog, Executed};

@@ -168,6 +168,40 @@ async fn mutate_and_verify(
     result
 }
 
+// Issue 11 (faults): `log verify` against a running service, which appends meanwhile,
+// verifies the entries that existed when it started instead of reporting a gap.
+on_both!(r11_verify_while_appending, |db: TestDb| async move {
+    fill(&db, 20).await;
+    let log = db.log.clone();
+    let writer = tokio::spawn(async move {
+        for i in 0..150 {
+            let kind = ReferenceKind::Calendar;
+            let r = log
+                .execute::<ReferenceData, _>(
+                    kind.aggregate_id(),
+                    load(kind, &format!("more {i}"), Uuid::new_v4()),
+                )
+                .await;
+            assert!(matches!(r, Ok(Ok(_))), "{r:?}");
+        }
+    });
+    let mut verified = 0;
+    while !writer.is_finished() {
+        let v = verify(db.log.database(), None).await.expect("db");
+        let v = v.unwrap_or_else(|f| panic!("verify during appends: {f:?}"));
+        assert!(v.events >= 20);
+        verified += 1;
+    }
+    writer.await.expect("writer");
+    assert!(verified > 1, "verified {verified} times during the appends");
+    let v = verify(db.log.database(), None)
+        .await
+        .expect("db")
+        .expect("intact");
+    assert_eq!(v.events, 170);
+    db.finish().await;
+});
+
 on_both!(
     every_mutation_is_caught_at_its_sequence,
     |db: TestDb| async move {

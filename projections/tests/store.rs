@@ -5,7 +5,7 @@ use esrs::store::EventStore;
 use jianxin_domain::reference_data::{ReferenceData, ReferenceDataError, ReferenceKind};
 use jianxin_projections::ledger::verify;
 use jianxin_projections::read_models::ReferenceDataVersions;
-use jianxin_projections::{Database, Executed, StoreError};
+use jianxin_projections::{Database, DbFailure, Executed, StoreError};
 use uuid::Uuid;
 
 use crate::helpers::{load, TestDb};
@@ -217,6 +217,40 @@ on_both!(a_failed_persist_leaves_nothing, |db: TestDb| async move {
     assert!(matches!(ok, Ok(Ok(Executed::Applied { .. }))));
     db.finish().await;
 });
+
+/// Issue 11 (faults): PostgreSQL's own SQLSTATEs for a full disk and for a server going
+/// away reach the caller with their kind, through the store and its transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn r11_postgres_failures_keep_their_kind() {
+    let db = TestDb::new(crate::helpers::Backend::Postgres).await;
+    db.exec(
+        "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.source = 'full' THEN RAISE EXCEPTION 'no space' USING ERRCODE = 'disk_full'; \
+             END IF; \
+             IF NEW.source = 'down' THEN RAISE EXCEPTION 'bye' USING ERRCODE = 'admin_shutdown'; \
+             END IF; RETURN NEW; END $$; \
+             CREATE TRIGGER boom BEFORE INSERT ON reference_data_versions \
+             FOR EACH ROW EXECUTE FUNCTION boom();",
+    )
+    .await
+    .expect("trigger");
+    let id = ReferenceKind::Calendar.aggregate_id();
+    for (source, failure) in [
+        ("full", DbFailure::StorageFull),
+        ("down", DbFailure::Unavailable),
+    ] {
+        let mut cmd = load(ReferenceKind::Calendar, "a", Uuid::new_v4());
+        let jianxin_domain::reference_data::ReferenceDataCommand::Load(l) = &mut cmd.command;
+        l.source = source.into();
+        let e = match db.log.execute::<ReferenceData, _>(id, cmd).await {
+            Err(e) => e,
+            Ok(r) => panic!("{source}: expected a store error, got {r:?}"),
+        };
+        assert_eq!(e.db_failure(), Some(failure), "{source}: {e}");
+    }
+    assert_eq!(db.count("ledger").await, 0);
+    db.finish().await;
+}
 
 on_both!(
     delete_is_refused_by_store_and_database,

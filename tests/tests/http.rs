@@ -651,6 +651,7 @@ async fn request_ids_are_echoed_and_faults_hidden(app: &TestApp) {
     let p = res.problem(503, "unavailable");
     assert_eq!(p["detail"], "service unavailable, request id req-503");
     assert_eq!(res.header("x-request-id"), Some("req-503"));
+    assert_eq!(res.header("retry-after"), Some("5"));
     assert!(!res.text().contains("pool"), "{}", res.text());
     app.get("/readyz", None).await.problem(503, "unavailable");
     assert_eq!(app.get("/healthz", None).await.status.as_u16(), 200);

@@ -86,6 +86,10 @@ impl From<StoreError> for CliError {
             StoreError::Conflict { .. } | StoreError::Refused(_) => {
                 CliError::invalid("refused", e.to_string(), None)
             }
+            full if full.is_storage_full() => CliError::Infra(format!(
+                "the disk holding the database is full, so nothing was written; free space \
+                 on its file system and run the command again ({full})"
+            )),
             other => CliError::Infra(other.to_string()),
         }
     }

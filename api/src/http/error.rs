@@ -146,9 +146,12 @@ pub enum ApiError {
     /// 503: the request did not finish within the server's time limit.
     #[error("the request did not complete within {} s", .0.as_secs())]
     Timeout(Duration),
-    /// 503: the database cannot be reached (cause logged, not sent).
+    /// 503: the database cannot be reached or is restarting (cause logged, not sent).
     #[error("{0}")]
     Unavailable(String),
+    /// 507: the database's disk is full, so nothing was written (cause logged, not sent).
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// 500: anything else that is the server's fault (cause logged, not sent).
     #[error("{0}")]
     Internal(String),
@@ -193,6 +196,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::Timeout(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Status(s) => *s,
         }
@@ -214,12 +218,14 @@ impl ApiError {
             ApiError::ImportRejected { .. } => "import-rejected",
             ApiError::Timeout(_) => "timeout",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::InsufficientStorage(_) => "insufficient-storage",
             ApiError::Internal(_) => "internal",
             ApiError::Status(s) => match s.as_u16() {
                 404 => "not-found",
                 405 => "method-not-allowed",
                 408 => "timeout",
                 413 => "payload-too-large",
+                507 => "insufficient-storage",
                 s if s >= 500 => "internal",
                 _ => "error",
             },
@@ -233,8 +239,10 @@ impl ApiError {
 
     /// True when the cause must stay in the server's log.
     fn is_fault(&self) -> bool {
-        matches!(self, ApiError::Unavailable(_) | ApiError::Internal(_))
-            || matches!(self, ApiError::Status(s) if s.is_server_error())
+        matches!(
+            self,
+            ApiError::Unavailable(_) | ApiError::InsufficientStorage(_) | ApiError::Internal(_)
+        ) || matches!(self, ApiError::Status(s) if s.is_server_error())
     }
 
     /// The problem document, with `detail` as the client may see it.
@@ -301,6 +309,12 @@ impl IntoResponse for ApiError {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(RETRY_UNAVAILABLE_SECS),
+            );
+        }
         if self.is_fault() {
             res.extensions_mut().insert(ServerFault {
                 code: self.code(),
@@ -311,11 +325,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// `Retry-After` of a 503: a database restart or a pool starved for a moment is over in
+/// seconds, so clients come back soon rather than give up.
+pub const RETRY_UNAVAILABLE_SECS: u64 = 5;
+
 fn generic_detail(status: StatusCode, request_id: Option<&str>) -> String {
-    let what = if status == StatusCode::SERVICE_UNAVAILABLE {
-        "service unavailable"
-    } else {
-        "internal error"
+    let what = match status {
+        StatusCode::SERVICE_UNAVAILABLE => "service unavailable",
+        StatusCode::INSUFFICIENT_STORAGE => "insufficient storage: nothing was written",
+        _ => "internal error",
     };
     match request_id {
         Some(id) => format!("{what}, request id {id}"),
@@ -382,25 +400,14 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::Conflict { .. } => ApiError::Conflict(e.to_string()),
             StoreError::Refused(m) => ApiError::Refused(m),
-            StoreError::Database(ref db) if is_unavailable(db) => {
-                ApiError::Unavailable(e.to_string())
-            }
-            StoreError::Database(_) | StoreError::Encoding(_) | StoreError::Config(_) => {
-                ApiError::Internal(e.to_string())
-            }
+            _ if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
+            _ if e.is_storage_full() => ApiError::InsufficientStorage(e.to_string()),
+            StoreError::Database(_)
+            | StoreError::Relayed { .. }
+            | StoreError::Encoding(_)
+            | StoreError::Config(_) => ApiError::Internal(e.to_string()),
         }
     }
-}
-
-/// True when the database cannot be reached at all (as opposed to failing a statement).
-fn is_unavailable(e: &sqlx::Error) -> bool {
-    matches!(
-        e,
-        sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::WorkerCrashed
-    )
 }
 
 impl From<OpError> for ApiError {
@@ -533,6 +540,34 @@ mod tests {
         assert_eq!(
             ApiError::from(OpError::Refused("no".into())).status_code(),
             StatusCode::CONFLICT
+        );
+    }
+
+    #[tokio::test]
+    async fn unavailable_database_asks_to_retry_and_a_full_disk_says_so() {
+        let down = StoreError::Database(sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionReset,
+        )));
+        // relayed to the callers of one group commit, the kind is kept
+        for e in [down.relay(), down] {
+            let (status, res, json) = render(ApiError::from(e)).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(json["code"], "unavailable");
+            let retry = res.headers().get(header::RETRY_AFTER);
+            assert_eq!(retry.map(|v| v.as_bytes()), Some(&b"5"[..]));
+        }
+        let (status, res, json) = render(ApiError::InsufficientStorage("full".into())).await;
+        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(json["code"], "insufficient-storage");
+        assert_eq!(json["detail"], "insufficient storage: nothing was written");
+        assert!(res.headers().get(header::RETRY_AFTER).is_none());
+        let relayed_full = StoreError::Relayed {
+            message: "database or disk is full".into(),
+            failure: jianxin_projections::DbFailure::StorageFull,
+        };
+        assert_eq!(
+            ApiError::from(relayed_full).status_code(),
+            StatusCode::INSUFFICIENT_STORAGE
         );
     }
 

@@ -138,13 +138,38 @@ pub async fn ledger_extent(db: &Database) -> Result<(i64, i64), StoreError> {
     Ok(r)
 }
 
-/// Rows of an events table and one of them (if any) that no ledger entry references.
+/// `(COUNT(*), MAX(global_sequence))` of the ledger rows up to `upto`: the extent of the
+/// prefix a verification started from, whatever was appended since.
+pub async fn ledger_extent_upto(db: &Database, upto: i64) -> Result<(i64, i64), StoreError> {
+    const SQL: &str = "SELECT COUNT(*), COALESCE(MAX(global_sequence), 0) FROM ledger \
+                       WHERE global_sequence <= $1";
+    let r = match db {
+        Database::Sqlite(p) => {
+            let r = sqlx::query(SQL).bind(upto).fetch_one(p).await?;
+            (r.try_get(0)?, r.try_get(1)?)
+        }
+        Database::Postgres(p) => {
+            let r = sqlx::query(SQL).bind(upto).fetch_one(p).await?;
+            (r.try_get(0)?, r.try_get(1)?)
+        }
+    };
+    Ok(r)
+}
+
+/// Rows of an events table, not counting those whose ledger entry lies after `upto`
+/// (appended since a verification started), and one row (if any) that no ledger entry
+/// references. Each is one statement, so an append (event and ledger rows in one
+/// transaction) is seen whole or not at all.
 pub async fn unledgered_event(
     db: &Database,
     aggregate_type: &str,
+    upto: i64,
 ) -> Result<(i64, Option<EventRow>), StoreError> {
     // sql-safe: `aggregate_type` is one of `registry::AGGREGATE_NAMES` (the only caller loops over them)
-    let count_sql = format!("SELECT COUNT(*) FROM {aggregate_type}_events");
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM {aggregate_type}_events \
+         WHERE id NOT IN (SELECT event_id FROM ledger WHERE global_sequence > $1)"
+    );
     let orphan_sql = |cols: &str| {
         // sql-safe: as above; `cols` is one of two literal column lists
         format!(
@@ -154,7 +179,11 @@ pub async fn unledgered_event(
     };
     match db {
         Database::Sqlite(p) => {
-            let count: i64 = sqlx::query(&count_sql).fetch_one(p).await?.try_get(0)?;
+            let count: i64 = sqlx::query(&count_sql)
+                .bind(upto)
+                .fetch_one(p)
+                .await?
+                .try_get(0)?;
             let sql =
                 orphan_sql("id, aggregate_id, payload, occurred_on, sequence_number, version");
             let row = match sqlx::query(&sql).fetch_optional(p).await? {
@@ -164,7 +193,11 @@ pub async fn unledgered_event(
             Ok((count, row))
         }
         Database::Postgres(p) => {
-            let count: i64 = sqlx::query(&count_sql).fetch_one(p).await?.try_get(0)?;
+            let count: i64 = sqlx::query(&count_sql)
+                .bind(upto)
+                .fetch_one(p)
+                .await?
+                .try_get(0)?;
             let sql = orphan_sql(
                 "CAST(id AS TEXT) AS id, CAST(aggregate_id AS TEXT) AS aggregate_id, \
                  CAST(payload AS TEXT) AS payload, CAST(occurred_on AS TEXT) AS occurred_on, \

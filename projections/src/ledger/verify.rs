@@ -12,7 +12,10 @@ use jianxin_domain::event_log::{LedgerEntry, GENESIS_HASH};
 use jianxin_domain::integrity::{hash_to_hex, leaf_hash, Hash, TreeBuilder};
 use serde_json::Value;
 
-use super::read::{ledger_chunk, ledger_extent, unledgered_event, EventRow, JoinedRow, LedgerRow};
+use super::read::{
+    ledger_chunk, ledger_extent, ledger_extent_upto, unledgered_event, EventRow, JoinedRow,
+    LedgerRow,
+};
 use crate::db::Database;
 use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
@@ -56,7 +59,9 @@ pub struct Expectation {
     pub root: Hash,
 }
 
-/// Verify the whole log. Outer error: the database failed; inner: the log is not intact.
+/// Verify the whole log, as far as it reached when the verification began (a running
+/// service may append meanwhile). Outer error: the database failed; inner: the log is
+/// not intact.
 ///
 /// The next chunk is fetched while the current one is checked, and each ledger row
 /// arrives joined to its event row, so the database and the CPU work side by side.
@@ -69,18 +74,25 @@ pub async fn verify(
     let mut expected_seq: u64 = 1;
     let mut per_type: HashMap<&'static str, i64> = HashMap::new();
     let mut checkpoint_root: Option<Hash> = None;
+    // A running service appends while the log is verified: verify the entries that exist
+    // now, up to `upto`, and leave those appended since to the next verification.
+    let (_, upto) = ledger_extent(db).await?;
     let fetch = |after: i64| {
         let db = db.clone();
         tokio::spawn(async move { ledger_chunk(&db, after, CHUNK).await })
     };
-    let mut pending = fetch(0);
-    loop {
-        let rows = pending
+    let mut pending = Some(fetch(0));
+    while let Some(chunk) = pending.take() {
+        let rows = chunk
             .await
             .map_err(|e| StoreError::Encoding(format!("verify task: {e}")))??;
         let Some(last) = rows.last() else { break };
-        pending = fetch(last.ledger.global_sequence);
-        for JoinedRow { ledger: row, event } in &rows {
+        let last = last.ledger.global_sequence;
+        if last < upto {
+            pending = Some(fetch(last));
+        }
+        let prefix = rows.iter().take_while(|r| r.ledger.global_sequence <= upto);
+        for JoinedRow { ledger: row, event } in prefix {
             let seq = expected_seq;
             if row.global_sequence as u64 != seq {
                 return Ok(fail(
@@ -142,7 +154,7 @@ pub async fn verify(
         }
     }
     let size = expected_seq - 1;
-    let (count, max) = ledger_extent(db).await?;
+    let (count, max) = ledger_extent_upto(db, upto).await?;
     if count as u64 != size || max as u64 != size {
         return Ok(fail(
             size + 1,
@@ -150,7 +162,7 @@ pub async fn verify(
         ));
     }
     for name in AGGREGATE_NAMES {
-        let (rows, orphan) = unledgered_event(db, name).await?;
+        let (rows, orphan) = unledgered_event(db, name, upto).await?;
         let ledgered = per_type.get(*name).copied().unwrap_or(0);
         if let Some(o) = orphan {
             return Ok(fail(
