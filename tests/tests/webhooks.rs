@@ -495,7 +495,7 @@ cli_on_both!(
             .last()
             .and_then(|b| b["upto"].as_u64())
             .expect("upto");
-        let shown = until_cursor(&serve, &bank, &id, upto).await;
+        let shown = until_cursor(&serve, &bank, &id, upto, false).await;
         assert_eq!(shown["deliveries"].as_u64(), Some(batches.len() as u64));
         assert_eq!(
             shown["changes_delivered"].as_u64(),
@@ -550,6 +550,9 @@ cli_on_both!(
                 .collect();
             assert_eq!(ids, [c_entry.as_str()], "{body}");
         }
+        // the receiver answered before the service recorded the delivery: wait for the
+        // record, or the unsubscription below could come first and the cursor stay put
+        until_cursor(&serve, &bank, &id, upto, true).await;
 
         // unsubscribe: the bank gets nothing more, the control still does
         let (status, ended) = serve
@@ -615,16 +618,18 @@ cli_on_both!(
     }
 );
 
-async fn until_cursor(serve: &Serve, token: &str, id: &str, upto: u64) -> Value {
+/// The subscription once its recorded cursor is `upto` (`past`: beyond `upto`).
+async fn until_cursor(serve: &Serve, token: &str, id: &str, upto: u64, past: bool) -> Value {
     let start = std::time::Instant::now();
     loop {
         let v = cursor_of(serve, token, id).await;
-        if v["cursor"].as_u64() == Some(upto) {
+        let cursor = v["cursor"].as_u64();
+        if (past && cursor > Some(upto)) || (!past && cursor == Some(upto)) {
             return v;
         }
         assert!(
             start.elapsed() < DEADLINE,
-            "cursor never reached {upto}: {v}"
+            "cursor never reached {upto} (past: {past}): {v}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
