@@ -320,6 +320,25 @@ async fn phases(
     Ok(())
 }
 
+/// The replay op as served, as of `at`; the number of proofs it carries.
+async fn replay_op(
+    log: &EventLog,
+    signer: &NoteSigner,
+    id: Uuid,
+    at: Option<DateTime<Utc>>,
+) -> anyhow::Result<usize> {
+    let out = cases::replay(
+        log,
+        signer,
+        "bench.jianxin.local",
+        SystemClock.now(),
+        id,
+        at,
+    )
+    .await?;
+    Ok(out.proofs.events.len())
+}
+
 /// As in production: the scheduler's checkpoint job signs and stores a checkpoint and
 /// stores the ledger's tree (once per file; later runs find them stored).
 async fn store_checkpoint(log: &EventLog, signer: &NoteSigner) -> anyhow::Result<()> {
@@ -379,19 +398,7 @@ async fn main() -> anyhow::Result<()> {
         Ok(jianxin_domain::case::replay(&events, middle).steps.len())
     })
     .await?;
-    let served = time(r, || async {
-        let out = cases::replay(
-            &log,
-            &signer,
-            "bench.jianxin.local",
-            SystemClock.now(),
-            id,
-            last,
-        )
-        .await?;
-        Ok(out.steps.len())
-    })
-    .await?;
+    let served = time(r, || replay_op(&log, &signer, id, last)).await?;
     println!(
         "replay of one case of {} events, {r} repetitions each, baseline first",
         events.len()
@@ -446,19 +453,7 @@ async fn main() -> anyhow::Result<()> {
         store_checkpoint(&log, &signer).await?;
         let one = ids[ids.len() / 2];
         let read = time(r, || async { Ok(store.by_aggregate_id(one).await?.len()) }).await?;
-        let served = time(r, || async {
-            let out = cases::replay(
-                &log,
-                &signer,
-                "bench.jianxin.local",
-                SystemClock.now(),
-                one,
-                None,
-            )
-            .await?;
-            Ok(out.proofs.events.len())
-        })
-        .await?;
+        let served = time(r, || replay_op(&log, &signer, one, None)).await?;
         let whole = time(r, || async {
             let c = jianxin_projections::ledger::check_aggregate::<
                 jianxin_domain::event_log::Recorded<jianxin_domain::case::CaseEvent>,

@@ -292,6 +292,20 @@ cli_on_both!(
     }
 );
 
+/// One run of the scheduler's due jobs at `now` (the checkpoint job among them).
+fn scheduler_once(d: &Deployment, now: &str) {
+    let r = d.run(&[
+        "--now",
+        now,
+        "--format",
+        "json",
+        "scheduler",
+        "run",
+        "--once",
+    ]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+}
+
 /// Rows of one query as the database owner: `(global_sequence, canonical, prev_hash)` of
 /// the ledger, or `(tree_size, note)` of the stored checkpoints.
 async fn owner_rows<T>(d: &Deployment, sql: &str) -> Vec<T>
@@ -382,16 +396,7 @@ cli_on_both!(
         decide(&d, BOSS, &id, &["--tier", "ordinary", "--amount", "10000"]);
         open(&d);
         // the scheduler signs and stores a checkpoint, and stores the ledger's tree
-        let r = d.run(&[
-            "--now",
-            "2025-03-21T02:00:00Z",
-            "--format",
-            "json",
-            "scheduler",
-            "run",
-            "--once",
-        ]);
-        assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+        scheduler_once(&d, "2025-03-21T02:00:00Z");
         let stored: Vec<(i64, String)> = owner_rows(
             &d,
             "SELECT tree_size, note FROM published_checkpoints ORDER BY tree_size DESC",
@@ -431,16 +436,7 @@ cli_on_both!(
         );
         // the scheduler's next run stores the tree again
         d.sql("DELETE FROM ledger_tree").await;
-        let r = d.run(&[
-            "--now",
-            "2025-03-22T02:00:00Z",
-            "--format",
-            "json",
-            "scheduler",
-            "run",
-            "--once",
-        ]);
-        assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+        scheduler_once(&d, "2025-03-22T02:00:00Z");
         let r = step(&d, BOSS, "2025-04-01", &["replay", &id]);
         assert_eq!(r["proofs"]["checkpoint"], note.as_str());
         // history rewritten with its chain recomputed: `log verify` is fooled, the
