@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::NaiveDate;
-use jianxin_domain::case::{beijing_date, CaseStep, Stage, Tier};
+use jianxin_domain::case::{beijing_date, CaseRules, CaseStep, Stage, Tier};
 use jianxin_domain::event_log::Role;
 use serde::Deserialize;
 use serde_json::Value;
@@ -70,7 +70,7 @@ fn case_param(text: &str) -> Result<Uuid, ApiError> {
 /// A new case from a clue.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct OpenBody {
+pub(super) struct OpenBody {
     /// What the clue says.
     clue: String,
     /// The subject concerned.
@@ -102,8 +102,7 @@ async fn open(
     State(state): State<AppState>,
     AppJson(body): AppJson<OpenBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let rules_text = body.rules.map(|r| r.to_string());
-    let rules = cases::rules(rules_text.as_deref())?;
+    let rules = open_rules(&body)?;
     let today = beijing_date(state.clock.now());
     let step = CaseStep::Open {
         clue: body.clue,
@@ -116,10 +115,16 @@ async fn open(
     Ok((StatusCode::CREATED, AppJson(done)))
 }
 
+/// The case rules a new case runs under: the body's, checked, or the built-in ones.
+pub(super) fn open_rules(body: &OpenBody) -> Result<CaseRules, ApiError> {
+    let rules_text = body.rules.as_ref().map(|r| r.to_string());
+    Ok(cases::rules(rules_text.as_deref())?)
+}
+
 /// A case officer's step.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
-enum OfficerStep {
+pub(super) enum OfficerStep {
     /// 立案.
     File,
     /// 调查取证: the caller is present; `officers` are the others present.
@@ -169,7 +174,15 @@ async fn officer_step(
     AppJson(body): AppJson<OfficerStep>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = case_param(&path.id)?;
-    let step = match body {
+    let step = officer_case_step(body);
+    let actor = caller.0.actor();
+    let done = cases::step(&state.log, state.clock.as_ref(), &actor, Some(id), step).await?;
+    Ok((StatusCode::CREATED, AppJson(done)))
+}
+
+/// The case step an officer's body asks for.
+pub(super) fn officer_case_step(body: OfficerStep) -> CaseStep {
+    match body {
         OfficerStep::File => CaseStep::File,
         OfficerStep::Evidence {
             name,
@@ -187,16 +200,13 @@ async fn officer_step(
         OfficerStep::Serve => CaseStep::Serve,
         OfficerStep::Execute { note } => CaseStep::Execute { note },
         OfficerStep::Close => CaseStep::Close,
-    };
-    let actor = caller.0.actor();
-    let done = cases::step(&state.log, state.clock.as_ref(), &actor, Some(id), step).await?;
-    Ok((StatusCode::CREATED, AppJson(done)))
+    }
 }
 
 /// An approving officer's step.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
-enum Approval {
+pub(super) enum Approval {
     /// 批准延期 of `filing` or `decision`.
     Extend {
         #[schema(value_type = String)]
@@ -241,7 +251,15 @@ async fn approval(
     AppJson(body): AppJson<Approval>,
 ) -> Result<impl IntoResponse, ApiError> {
     let id = case_param(&path.id)?;
-    let step = match body {
+    let step = approval_case_step(body);
+    let actor = caller.0.actor();
+    let done = cases::step(&state.log, state.clock.as_ref(), &actor, Some(id), step).await?;
+    Ok((StatusCode::CREATED, AppJson(done)))
+}
+
+/// The case step an approving officer's body asks for.
+pub(super) fn approval_case_step(body: Approval) -> CaseStep {
+    match body {
         Approval::Extend { stage, reason } => CaseStep::Extend { stage, reason },
         Approval::Review { opinion } => CaseStep::ReviewLegally { opinion },
         Approval::Decide {
@@ -256,10 +274,7 @@ async fn approval(
             reason,
         },
         Approval::Withdraw { reason } => CaseStep::Withdraw { reason },
-    };
-    let actor = caller.0.actor();
-    let done = cases::step(&state.log, state.clock.as_ref(), &actor, Some(id), step).await?;
-    Ok((StatusCode::CREATED, AppJson(done)))
+    }
 }
 
 /// Every case with its status.

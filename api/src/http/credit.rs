@@ -148,12 +148,12 @@ async fn check(
 /// A batch of questions.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BatchBody {
+pub(super) struct BatchBody {
     /// The stated purpose, logged with every answer.
     purpose: Option<String>,
     /// 1 to 200 questions `{subject, scenario, date, known_at?}`.
     #[schema(value_type = Vec<Object>)]
-    items: Vec<Value>,
+    pub(super) items: Vec<Value>,
 }
 
 /// Answer up to 200 questions on one basis.
@@ -176,28 +176,34 @@ async fn check_batch(
     State(state): State<AppState>,
     AppJson(body): AppJson<BatchBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if body.items.len() > CHECK_BATCH_MAX {
+    let items = questions(body.items)?;
+    let who = asker(&state, &caller.0, body.purpose);
+    let answers = credit::check_batch(&state.log, state.clock.as_ref(), &who, &items).await?;
+    let log_seq = answers.first().map(|a| a.log_seq).unwrap_or(0);
+    Ok(AppJson(json!({"log_seq": log_seq, "answers": answers})))
+}
+
+/// The questions of a batch, each decoded and its subject checked.
+pub(super) fn questions(values: Vec<Value>) -> Result<Vec<CheckQuestion>, ApiError> {
+    if values.len() > CHECK_BATCH_MAX {
         let m = format!(
             "{} items; a batch holds at most {CHECK_BATCH_MAX}",
-            body.items.len()
+            values.len()
         );
         return Err(ApiError::from(crate::ops::OpError::Invalid {
             message: m,
             location: Some("$.items".into()),
         }));
     }
-    let mut items = Vec::with_capacity(body.items.len());
-    for (i, v) in body.items.into_iter().enumerate() {
+    let mut items = Vec::with_capacity(values.len());
+    for (i, v) in values.into_iter().enumerate() {
         let q: CheckQuestion = serde_json::from_value(v).map_err(|e| {
             ApiError::bad_request(format!("$.items[{i}]"), format!("$.items[{i}]: {e}"))
         })?;
         subject_param(&format!("$.items[{i}].subject"), &q.subject)?;
         items.push(q);
     }
-    let who = asker(&state, &caller.0, body.purpose);
-    let answers = credit::check_batch(&state.log, state.clock.as_ref(), &who, &items).await?;
-    let log_seq = answers.first().map(|a| a.log_seq).unwrap_or(0);
-    Ok(AppJson(json!({"log_seq": log_seq, "answers": answers})))
+    Ok(items)
 }
 
 /// `?subject&requester&limit`.
@@ -320,7 +326,7 @@ async fn recheck(
 /// Feedback on a query.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FeedbackBody {
+pub(super) struct FeedbackBody {
     /// The measure the department applied (at most 500 characters).
     measure_applied: String,
     /// A note (at most 2000 characters).
@@ -452,6 +458,18 @@ async fn act(
     path_id: Option<(&str, &str)>,
     body: Value,
 ) -> Result<impl IntoResponse, ApiError> {
+    let action = credit_action(action, path_id, body)?;
+    let outcome = credit::act(&state.log, state.clock.as_ref(), &caller.actor(), action).await?;
+    Ok((StatusCode::CREATED, AppJson(outcome)))
+}
+
+/// The credit action an officer's body asks for: the body object with the route's id
+/// and action name, decoded.
+pub(super) fn credit_action(
+    action: &str,
+    path_id: Option<(&str, &str)>,
+    body: Value,
+) -> Result<CreditAction, ApiError> {
     let Value::Object(mut map) = body else {
         return Err(ApiError::bad_request("$", "$: expected a JSON object"));
     };
@@ -462,14 +480,12 @@ async fn act(
         map.insert(key.into(), Value::String(id_param(id)?.to_string()));
     }
     map.insert("action".into(), Value::String(action.into()));
-    let action: CreditAction = serde_json::from_value(Value::Object(map)).map_err(|e| {
+    serde_json::from_value(Value::Object(map)).map_err(|e| {
         ApiError::from(crate::ops::OpError::Invalid {
             message: format!("body: {e}"),
             location: Some("$".into()),
         })
-    })?;
-    let outcome = credit::act(&state.log, state.clock.as_ref(), &caller.actor(), action).await?;
-    Ok((StatusCode::CREATED, AppJson(outcome)))
+    })
 }
 
 macro_rules! officer_step {

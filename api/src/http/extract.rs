@@ -27,13 +27,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         require_media_type(req.headers(), "application/json")?;
         let bytes = Bytes::from_request(req, state).await?;
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut de)
-            .map_err(|e| bad_field("$", &e.path().to_string(), e.inner()))?;
-        de.end()
-            .map_err(|e| ApiError::bad_request("$", e.to_string()))?;
-        Ok(AppJson(value))
+        decode_json(&bytes).map(AppJson)
     }
+}
+
+/// A JSON body decoded into `T` as [`AppJson`] does: a 400 naming the field path of a
+/// bad value, or `$` for bytes that are not one JSON document.
+pub(super) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| bad_field("$", &e.path().to_string(), e.inner()))?;
+    de.end()
+        .map_err(|e| ApiError::bad_request("$", e.to_string()))?;
+    Ok(value)
 }
 
 impl<T: Serialize> IntoResponse for AppJson<T> {

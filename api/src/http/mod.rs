@@ -4,6 +4,8 @@
 //! RFC 9457 problem.
 //!
 //! - `error`: [`ApiError`], problems, the 5xx logging middleware.
+//! - `bodies`: the JSON command bodies decoded and checked as their routes do, without
+//!   a database ([`check_command_body`], the entry of the `json_commands` fuzz target).
 //! - `extract`: JSON, query, path, CSV and multipart extractors whose rejections name
 //!   the field.
 //! - `auth`: bearer tokens → [`Claims`](crate::tokens::Claims), role sets.
@@ -30,6 +32,7 @@
 //! finishing (5xx causes logged), a 30 s timeout, a 10 MiB body limit.
 
 mod auth;
+mod bodies;
 mod cases;
 mod credit;
 mod directory;
@@ -67,6 +70,7 @@ pub use auth::{
     Admins, Auditors, Authorized, DirectoryWriters, ItemReaders, PlanningReaders, ReferenceReaders,
     RoleSet, SubjectReaders,
 };
+pub use bodies::{check_command_body, CommandBody};
 pub use docs::ApiDoc;
 pub use error::{ApiError, FieldError, Problem};
 pub use extract::{AppJson, AppPath, AppQuery, Csv, Form};

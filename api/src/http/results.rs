@@ -164,7 +164,7 @@ async fn record(
 /// A correction: the whole corrected result and why.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CorrectionBody {
+pub(super) struct CorrectionBody {
     /// 1 to 500 characters, recorded and published with the correction.
     reason: Option<String>,
     /// The corrected `result` of docs/RESULTS.md, whole.
@@ -199,18 +199,28 @@ async fn correct(
     AppJson(body): AppJson<CorrectionBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (id, uscc) = path.parse()?;
+    let (reason, text) = correction_file(id, &uscc, body)?;
+    let actor = caller.0.actor();
+    let clock = state.clock.as_ref();
+    let recorded = results::record(&state.log, clock, &actor, &text, Some(id), Some(&reason))
+        .await
+        .map_err(in_body)?;
+    Ok((StatusCode::CREATED, AppJson(recorded)))
+}
+
+/// A correction's reason, checked, and the result file it amounts to (the route's task
+/// and subject with the corrected result).
+pub(super) fn correction_file(
+    id: Uuid,
+    uscc: &Uscc,
+    body: CorrectionBody,
+) -> Result<(String, String), ApiError> {
     let Some(reason) = body.reason else {
         return Err(bad_reason("a correction needs a reason".into()));
     };
     check_text(&reason, REASON_MAX_CHARS).map_err(|e| bad_reason(format!("reason {e}")))?;
     let file = json!({"task": id, "uscc": uscc.as_str(), "result": body.result});
-    let actor = caller.0.actor();
-    let clock = state.clock.as_ref();
-    let text = file.to_string();
-    let recorded = results::record(&state.log, clock, &actor, &text, Some(id), Some(&reason))
-        .await
-        .map_err(in_body)?;
-    Ok((StatusCode::CREATED, AppJson(recorded)))
+    Ok((reason, file.to_string()))
 }
 
 // ---- publication -----------------------------------------------------------------------

@@ -50,7 +50,7 @@ async fn list(
 /// A version to publish.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PublishBody {
+pub(super) struct PublishBody {
     /// The whole rules document, as `jianxin rules defaults` prints it.
     #[schema(value_type = Object)]
     rules: Rules,
@@ -68,7 +68,7 @@ struct Published {
 }
 
 /// Check every field and the reason at once, so that one answer lists every violation.
-fn validate(body: &PublishBody) -> Result<(), ApiError> {
+pub(super) fn validate(body: &PublishBody) -> Result<(), ApiError> {
     let mut errors: Vec<FieldError> = match body.rules.validate() {
         Ok(()) => vec![],
         Err(violations) => violations

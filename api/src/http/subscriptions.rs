@@ -54,7 +54,7 @@ pub fn router() -> Router<AppState> {
 /// A subscription asked for.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SubscribeBody {
+pub(super) struct SubscribeBody {
     /// The receiver: an absolute `http://` URL (at most 2048 bytes, no credentials, no
     /// fragment).
     url: String,
@@ -65,6 +65,24 @@ struct SubscribeBody {
     /// What it is for (at most 500 characters).
     #[serde(default)]
     description: String,
+}
+
+/// The checks of a subscription that need no database: the URL and the description.
+pub(super) fn check_body(body: &SubscribeBody) -> Result<(), ApiError> {
+    webhooks::check_target(&body.url)
+        .map_err(|m| ApiError::bad_request("$.url", format!("$.url: {m}")))?;
+    let description_ok = body.description.chars().count() <= DESCRIPTION_MAX_CHARS
+        && !body
+            .description
+            .chars()
+            .any(|c| c.is_control() && c != '\n');
+    if !description_ok {
+        return Err(ApiError::bad_request(
+            "$.description",
+            format!("$.description: expected at most {DESCRIPTION_MAX_CHARS} characters without control characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// Subscribe a URL to the list changes.
@@ -86,19 +104,7 @@ async fn subscribe(
     State(state): State<AppState>,
     AppJson(body): AppJson<SubscribeBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    webhooks::check_target(&body.url)
-        .map_err(|m| ApiError::bad_request("$.url", format!("$.url: {m}")))?;
-    let description_ok = body.description.chars().count() <= DESCRIPTION_MAX_CHARS
-        && !body
-            .description
-            .chars()
-            .any(|c| c.is_control() && c != '\n');
-    if !description_ok {
-        return Err(ApiError::bad_request(
-            "$.description",
-            format!("$.description: expected at most {DESCRIPTION_MAX_CHARS} characters without control characters"),
-        ));
-    }
+    check_body(&body)?;
     let actor = caller.0.actor();
     let created =
         webhooks::subscribe(&state, &actor, &body.url, body.lists, &body.description).await?;

@@ -124,7 +124,7 @@ fn in_body(e: OpError) -> ApiError {
 
 /// A reason checked like every recorded reason: 1 to 500 characters, no surrounding
 /// whitespace, no control characters (422 at `$.reason`).
-fn check_reason(reason: &str) -> Result<(), ApiError> {
+pub(super) fn check_reason(reason: &str) -> Result<(), ApiError> {
     check_text(reason, REASON_MAX_CHARS).map_err(|e| ApiError::Unprocessable {
         message: format!("$.reason: reason {e}"),
         errors: vec![FieldError {
@@ -298,9 +298,9 @@ async fn my_assignments(
 /// Why the inspector recuses (or why a redraw is approved).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReasonBody {
+pub(super) struct ReasonBody {
     /// 1 to 500 characters, recorded with the event.
-    reason: String,
+    pub(super) reason: String,
 }
 
 /// The caller recuses themself (回避) from a subject; a replacement is drawn.
@@ -476,7 +476,7 @@ async fn create(
 /// A department's commitment: its hash only, never the secret.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CommitmentBody {
+pub(super) struct CommitmentBody {
     /// One of the task's department codes.
     department: String,
     /// `SHA-256("jianxin-draw-commit-v1" || 0x00 || secret)`, 64 hex digits.
@@ -522,7 +522,7 @@ async fn commit(
 /// The freeze's choices; both optional (`{}`).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FreezeBody {
+pub(super) struct FreezeBody {
     /// The drand quicknet round of the draw (default: the first at least 10 minutes ahead).
     round: Option<u64>,
     /// When reveals close, RFC 3339 (default: one minute before the round).
@@ -571,7 +571,7 @@ async fn freeze(
 /// A department's reveal.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RevealBody {
+pub(super) struct RevealBody {
     /// The department that committed.
     department: String,
     /// Its secret, 64 hex digits; must match the commitment.
@@ -623,7 +623,7 @@ async fn reveal(
 /// The published drand round.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BeaconBody {
+pub(super) struct BeaconBody {
     /// The round fixed at the freeze.
     round: u64,
     /// Its BLS signature as drand publishes it, 96 hex digits.

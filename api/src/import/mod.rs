@@ -4,4 +4,4 @@
 pub mod run;
 pub mod source;
 
-pub use run::{import_file, ImportError, ImportOptions, Imported};
+pub use run::{check_file, import_file, Checked, ImportError, ImportOptions, Imported};

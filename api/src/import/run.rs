@@ -223,35 +223,52 @@ fn progress_bar(enabled: bool, total: u64, message: &'static str) -> ProgressBar
     bar
 }
 
-async fn run<T: Target>(
-    log: &EventLog,
-    clock: &dyn Clock,
-    actor: &Actor,
+/// Pass 1 of an import: the file read and every row validated, nothing written.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Counts and grouped errors; clean when the header and every row are valid.
+    pub report: ImportReport,
+    /// The header's columns; `None` when the header was rejected (the report says why).
+    pub header: Option<HeaderMap>,
+    /// Data rows read (wholly empty lines are not rows).
+    pub rows: u64,
+    /// How the file was read.
+    pub source: String,
+}
+
+/// Reads `path` as `options.kind` and validates the header, every row and the keys'
+/// uniqueness within the file, writing nothing: the first pass of [`import_file`],
+/// which the fuzz targets `import_csv` and `import_xlsx` drive on arbitrary bytes. An
+/// unreadable file is an error; bad content is a report that is not clean.
+pub fn check_file(
     path: &Path,
     options: &ImportOptions,
     divisions: &DivisionTable,
-) -> Result<Imported, ImportError>
-where
-    <T::A as Aggregate>::Event: Envelope,
-    <T::A as Aggregate>::State: Default + Send,
-    <T::A as Aggregate>::Error: std::fmt::Display,
-    Stores: HasStore<T::A>,
-{
+) -> Result<Checked, ImportError> {
+    match options.kind {
+        ImportKind::Subjects => validate::<Subjects>(path, options, divisions),
+        ImportKind::Inspectors => validate::<Inspectors>(path, options, divisions),
+        ImportKind::Items => validate::<Items>(path, options, divisions),
+    }
+}
+
+fn validate<T: Target>(
+    path: &Path,
+    options: &ImportOptions,
+    divisions: &DivisionTable,
+) -> Result<Checked, ImportError> {
     let mut report = ImportReport::new(options.kind);
-    // Pass 1: validate everything, write nothing.
     let src = source::open(path, options.encoding.as_deref(), options.sheet.as_deref())?;
-    let described = src.described.clone();
     let header_fields: Vec<&str> = src.header.iter().map(String::as_str).collect();
     let header = match HeaderMap::parse(options.kind, &header_fields) {
         Ok(h) => h,
         Err(errors) => {
             report.reject_header(&errors);
-            return Ok(Imported {
+            return Ok(Checked {
                 report,
-                dry_run: options.dry_run,
-                written: false,
-                events_appended: 0,
-                source: described,
+                header: None,
+                rows: 0,
+                source: src.described,
             });
         }
     };
@@ -276,16 +293,44 @@ where
         }
     }
     bar.finish_and_clear();
-    drop(seen);
-    if !report.is_clean() {
-        return Ok(Imported {
-            report,
-            dry_run: options.dry_run,
-            written: false,
-            events_appended: 0,
-            source: described,
-        });
-    }
+    Ok(Checked {
+        report,
+        header: Some(header),
+        rows,
+        source: src.described,
+    })
+}
+
+async fn run<T: Target>(
+    log: &EventLog,
+    clock: &dyn Clock,
+    actor: &Actor,
+    path: &Path,
+    options: &ImportOptions,
+    divisions: &DivisionTable,
+) -> Result<Imported, ImportError>
+where
+    <T::A as Aggregate>::Event: Envelope,
+    <T::A as Aggregate>::State: Default + Send,
+    <T::A as Aggregate>::Error: std::fmt::Display,
+    Stores: HasStore<T::A>,
+{
+    // Pass 1: validate everything, write nothing.
+    let checked = validate::<T>(path, options, divisions)?;
+    let (mut report, described) = (checked.report, checked.source);
+    let header = match checked.header {
+        Some(header) if report.is_clean() => header,
+        _ => {
+            return Ok(Imported {
+                report,
+                dry_run: options.dry_run,
+                written: false,
+                events_appended: 0,
+                source: described,
+            })
+        }
+    };
+    let rows = checked.rows;
     // Pass 2: one transaction; commit only if every row went through.
     let effective = options
         .effective

@@ -5,11 +5,12 @@
 //! in a spreadsheet (the header is row 1). An XLSX sheet is read whole (calamine), which
 //! Excel's own limit of 1,048,576 rows keeps bounded.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use calamine::{open_workbook_auto, Data, Reader};
+use calamine::{open_workbook, open_workbook_auto, Data, Reader, Xlsx};
 use encoding_rs::{Encoding, GB18030, UTF_8};
 use encoding_rs_io::DecodeReaderBytesBuilder;
 
@@ -186,24 +187,115 @@ fn read_up_to(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source, SourceError> {
-    let mut book = open_workbook_auto(path).map_err(|e| io(path, e))?;
-    let names = book.sheet_names().to_vec();
-    let name = match sheet {
-        Some(s) => {
-            if !names.iter().any(|n| n == s) {
-                return Err(SourceError::NoSheet {
-                    name: s.to_string(),
-                    available: names.join(", "),
-                });
-            }
-            s.to_string()
-        }
+/// Excel's grid: 1,048,576 rows by 16,384 columns (`XFD`). A cell placed beyond it is
+/// not a spreadsheet Excel wrote.
+const MAX_ROWS: u32 = 1 << 20;
+const MAX_COLUMNS: u32 = 1 << 14;
+
+/// The sheet to read: the one named, or the first.
+fn sheet_name(path: &Path, names: &[String], sheet: Option<&str>) -> Result<String, SourceError> {
+    match sheet {
+        Some(s) if names.iter().any(|n| n == s) => Ok(s.to_string()),
+        Some(s) => Err(SourceError::NoSheet {
+            name: s.to_string(),
+            available: names.join(", "),
+        }),
         None => names
             .first()
             .cloned()
-            .ok_or_else(|| SourceError::Empty(path.display().to_string()))?,
+            .ok_or_else(|| SourceError::Empty(path.display().to_string())),
+    }
+}
+
+/// An `.xlsx`/`.xlsm` sheet, read cell by cell. calamine's `worksheet_range` would
+/// allocate the whole rectangle between the first and the last cell, so two cells far
+/// apart (`A1`, `XFD1048576`) in a 2 KB upload asked for 17 billion cells; here memory
+/// follows the cells the file holds, and a cell outside Excel's grid is refused.
+fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source, SourceError> {
+    let is_xls = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xls"));
+    if is_xls {
+        return open_xls(path, sheet);
+    }
+    let mut book: Xlsx<_> = open_workbook(path).map_err(|e| io(path, e))?;
+    let name = sheet_name(path, book.sheet_names().as_slice(), sheet)?;
+    let mut reader = book
+        .worksheet_cells_reader(&name)
+        .map_err(|e| io(path, e))?;
+    // Row → column → text, non-empty cells only.
+    let mut cells: BTreeMap<u32, BTreeMap<u32, String>> = BTreeMap::new();
+    while let Some(cell) = reader.next_cell().map_err(|e| io(path, e))? {
+        let (row, column) = cell.get_position();
+        if row >= MAX_ROWS || column >= MAX_COLUMNS {
+            return Err(SourceError::Malformed {
+                row: u64::from(row) + 1,
+                reason: format!(
+                    "a cell at row {}, column {} lies outside the sheet (at most {MAX_ROWS} rows, {MAX_COLUMNS} columns)",
+                    u64::from(row) + 1,
+                    u64::from(column) + 1
+                ),
+            });
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if !text.is_empty() {
+            cells.entry(row).or_default().insert(column, text);
+        }
+    }
+    xlsx_rows(path, cells, format!("xlsx (sheet {name})"))
+}
+
+/// Rows from sparse cells, as calamine's range would give them: the header is the first
+/// row holding a cell, columns start at the leftmost cell of the sheet, rows are
+/// numbered from the header (= 1), and wholly empty rows are left out. The header spans
+/// every column used; a data row ends at its last cell (a short row reads as empty
+/// cells, as in a CSV).
+fn xlsx_rows(
+    path: &Path,
+    cells: BTreeMap<u32, BTreeMap<u32, String>>,
+    described: String,
+) -> Result<Source, SourceError> {
+    let first_column = cells
+        .values()
+        .filter_map(|row| row.keys().next())
+        .min()
+        .copied()
+        .unwrap_or(0);
+    let last_column = cells
+        .values()
+        .filter_map(|row| row.keys().next_back())
+        .max()
+        .copied()
+        .unwrap_or(0);
+    let fields = |row: &BTreeMap<u32, String>, end: u32| -> Vec<String> {
+        (first_column..=end)
+            .map(|c| row.get(&c).cloned().unwrap_or_default())
+            .collect()
     };
+    let mut rows = cells.iter();
+    let Some((&header_row, header_cells)) = rows.next() else {
+        return Err(SourceError::Empty(path.display().to_string()));
+    };
+    let header = fields(header_cells, last_column);
+    let data: Vec<Result<Row, SourceError>> = rows
+        .filter(|(_, row)| !row.values().all(|x| x.trim().is_empty()))
+        .map(|(&r, row)| {
+            let end = row.keys().next_back().copied().unwrap_or(first_column);
+            Ok((u64::from(r - header_row) + 1, fields(row, end)))
+        })
+        .collect();
+    Ok(Source {
+        header,
+        rows: Box::new(data.into_iter()),
+        described,
+    })
+}
+
+/// An `.xls` (BIFF) sheet, read whole: its format caps a sheet at 65,536 rows by 256
+/// columns, so the range stays bounded.
+fn open_xls(path: &Path, sheet: Option<&str>) -> Result<Source, SourceError> {
+    let mut book = open_workbook_auto(path).map_err(|e| io(path, e))?;
+    let name = sheet_name(path, &book.sheet_names(), sheet)?;
     let range = book.worksheet_range(&name).map_err(|e| io(path, e))?;
     let mut rows = range
         .rows()
@@ -219,7 +311,7 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source, SourceError> {
     Ok(Source {
         header,
         rows: Box::new(data.into_iter()),
-        described: format!("xlsx (sheet {name})"),
+        described: format!("xls (sheet {name})"),
     })
 }
 
@@ -314,6 +406,117 @@ mod tests {
         assert!(matches!(
             open(&write(&dir, "e.csv", b""), None, None),
             Err(SourceError::Empty(_))
+        ));
+    }
+
+    /// A workbook of one sheet `Sheet1` whose `<sheetData>` is `sheet_data`, stored.
+    fn xlsx(sheet_data: &str) -> Vec<u8> {
+        use zip::write::SimpleFileOptions;
+        const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+        const RELS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+        const DOC: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+        let parts = [
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_string(),
+            ),
+            (
+                "_rels/.rels",
+                format!(r#"<Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#),
+            ),
+            (
+                "xl/workbook.xml",
+                format!(r#"<workbook xmlns="{MAIN}" xmlns:r="{DOC}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                format!(r#"<Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#),
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                format!(r#"<worksheet xmlns="{MAIN}"><sheetData>{sheet_data}</sheetData></worksheet>"#),
+            ),
+        ];
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let stored =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, text) in parts {
+            zip.start_file(name, stored).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    fn inline(cell: &str, text: &str) -> String {
+        format!(r#"<c r="{cell}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+    }
+
+    #[test]
+    fn xlsx_rows_read_like_the_range_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let sheet = format!(
+            r#"<row r="2">{}{}</row><row r="3">{}</row><row r="4"></row><row r="5">{}{}</row>"#,
+            inline("B2", "uscc"),
+            inline("D2", "name"),
+            inline("B3", "91350100M000100Y43"),
+            inline("C5", "x"),
+            inline("D5", "y"),
+        );
+        let p = write(&dir, "s.xlsx", &xlsx(&sheet));
+        let (header, rows) = read_all(&p, None);
+        assert_eq!(header, vec!["uscc", "", "name"]);
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            rows,
+            vec![
+                (2, strings(&["91350100M000100Y43"])),
+                (4, strings(&["", "x", "y"]))
+            ]
+        );
+    }
+
+    /// Fuzzing (import_xlsx, docs/RELIABILITY.md): a cell reference of seven letters
+    /// overflowed calamine's column arithmetic; a panic in builds with overflow checks,
+    /// a wrapped column in release. Either way the file must be refused.
+    #[test]
+    fn fuzz_xlsx_cell_reference_beyond_u32_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let sheet = format!(
+            r#"<row r="1">{}{}</row>"#,
+            inline("A1", "uscc"),
+            inline("Fnxmlformats.org/package/2006/relationships", "x"),
+        );
+        let p = write(&dir, "f.xlsx", &xlsx(&sheet));
+        assert!(open(&p, None, None).is_err());
+        // Eight letters wrap to column 2,431,782,358: outside the sheet.
+        let sheet = format!(r#"<row r="1">{}</row>"#, inline("ZZZZZZZZ1", "x"));
+        let p = write(&dir, "z.xlsx", &xlsx(&sheet));
+        assert!(matches!(
+            open(&p, None, None),
+            Err(SourceError::Malformed { .. })
+        ));
+    }
+
+    /// Fuzzing (import_xlsx): two cells far apart made calamine allocate the rectangle
+    /// between them (17 billion cells); cells are now read one by one.
+    #[test]
+    fn fuzz_xlsx_cells_far_apart_read_without_the_rectangle() {
+        let dir = tempfile::tempdir().unwrap();
+        let sheet = format!(
+            r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
+            inline("A1", "uscc"),
+            inline("XFD1048576", "far"),
+        );
+        let p = write(&dir, "far.xlsx", &xlsx(&sheet));
+        let (header, rows) = read_all(&p, None);
+        assert_eq!(header.len(), 16_384);
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].0, rows[0].1.len()), (1_048_576, 16_384));
+        let beyond = format!(r#"<row r="1">{}</row>"#, inline("XFE1", "x"));
+        let p = write(&dir, "beyond.xlsx", &xlsx(&beyond));
+        assert!(matches!(
+            open(&p, None, None),
+            Err(SourceError::Malformed { .. })
         ));
     }
 
