@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::binary::Deployment;
 use crate::cli_on_both;
+use crate::scheduler::scheduler_once;
 
 const OFFICER: &str = "ZF-001";
 const PARTNER: &str = "ZF-002";
@@ -291,20 +292,6 @@ cli_on_both!(
         d.finish().await;
     }
 );
-
-/// One run of the scheduler's due jobs at `now` (the checkpoint job among them).
-fn scheduler_once(d: &Deployment, now: &str) {
-    let r = d.run(&[
-        "--now",
-        now,
-        "--format",
-        "json",
-        "scheduler",
-        "run",
-        "--once",
-    ]);
-    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
-}
 
 /// Rows of one query as the database owner: `(global_sequence, canonical, prev_hash)` of
 /// the ledger, or `(tree_size, note)` of the stored checkpoints.

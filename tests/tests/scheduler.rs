@@ -114,7 +114,8 @@ fn count(facts: &BTreeMap<(String, String, String), usize>, kind: &str) -> usize
         .sum()
 }
 
-fn scheduler_once(d: &Deployment, now: &str) -> Value {
+/// One run of the scheduler's due jobs at `now`, expecting success; its JSON report.
+pub(crate) fn scheduler_once(d: &Deployment, now: &str) -> Value {
     ok(d.run(&[
         "--now",
         now,

@@ -15,6 +15,11 @@
 //!   ledger columns, and the ledger's command columns say what the payload says;
 //! - the aggregate's event rows and its entries match one to one.
 //!
+//! [`check_against_checkpoint`] is the cheaper check used first when the newest stored
+//! signed checkpoint covers the aggregate: it reads only the aggregate's event rows and
+//! the stored subtrees of that checkpoint's tree (`ledger_tree`), rebuilds each row's
+//! entry as a leaf and recomputes the signed root (docs/CASES.md §4).
+//!
 //! Other aggregates' event rows are not read: a changed row elsewhere does not change
 //! the chain, so it cannot make this aggregate's entries less trustworthy. `log verify`
 //! still checks everything.
@@ -65,12 +70,7 @@ pub async fn check_aggregate<E: Envelope>(
     aggregate_type: &str,
     aggregate_id: Uuid,
 ) -> Result<CheckedAggregate<E>, StoreError> {
-    // The name becomes part of a table name in SQL: only the registry's names pass.
-    if !crate::registry::AGGREGATE_NAMES.contains(&aggregate_type) {
-        return Err(StoreError::Encoding(format!(
-            "no aggregate named {aggregate_type:?} (expected one of the registry's)"
-        )));
-    }
+    registered(aggregate_type)?;
     // the chain pass hashes on another worker while this task reads and parses
     let chain = tokio::spawn({
         let (db, name) = (db.clone(), aggregate_type.to_owned());
@@ -202,11 +202,7 @@ pub async fn check_against_checkpoint<E: Envelope>(
     verifier: &NoteVerifier,
 ) -> Result<AgainstCheckpoint<E>, StoreError> {
     use AgainstCheckpoint::NotCovered;
-    if !crate::registry::AGGREGATE_NAMES.contains(&aggregate_type) {
-        return Err(StoreError::Encoding(format!(
-            "no aggregate named {aggregate_type:?} (expected one of the registry's)"
-        )));
-    }
+    registered(aggregate_type)?;
     let Some(note) = crate::read_models::latest_published_note(db).await? else {
         return Ok(NotCovered("no checkpoint is stored".into()));
     };
@@ -330,6 +326,17 @@ async fn first_off_path(
         }
     }
     Ok(None)
+}
+
+/// Refuses a name that is not the registry's: the name becomes part of a table name in
+/// SQL ([`event_rows`]), so only the registry's names pass.
+fn registered(aggregate_type: &str) -> Result<(), StoreError> {
+    if crate::registry::AGGREGATE_NAMES.contains(&aggregate_type) {
+        return Ok(());
+    }
+    Err(StoreError::Encoding(format!(
+        "no aggregate named {aggregate_type:?} (expected one of the registry's)"
+    )))
 }
 
 /// Keeps the failure with the lowest global sequence.
@@ -662,7 +669,7 @@ pub(crate) async fn event_rows(
     }
     Ok(match db {
         Database::Sqlite(p) => {
-            // sql-safe: `aggregate_type` is checked against `registry::AGGREGATE_NAMES` in `check_aggregate`
+            // sql-safe: `aggregate_type` is checked against `registry::AGGREGATE_NAMES` by `registered` in both callers
             let sql = format!(
                 "SELECT e.id, e.aggregate_id, e.payload, e.occurred_on, e.sequence_number, \
                  CAST(e.version AS BIGINT) AS version, l.global_sequence \
