@@ -80,16 +80,19 @@ impl Deployment {
 
     /// Run `jianxin <args>` with this deployment's database and key.
     pub fn run(&self, args: &[&str]) -> Run {
-        Command::new(jianxin_bin())
-            .args(args)
+        self.command(args).output().expect("run jianxin").into()
+    }
+
+    /// `jianxin <args>` with this deployment's database and key, not yet started.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(jianxin_bin());
+        c.args(args)
             .env("JIANXIN_DB", &self.db)
             .env("JIANXIN_KEY_FILE", self.dir.path().join("jianxin.key"))
             .env("JIANXIN_ACTOR", "e2e-operator")
             .env_remove("JIANXIN_NOW")
-            .current_dir(self.dir.path())
-            .output()
-            .expect("run jianxin")
-            .into()
+            .current_dir(self.dir.path());
+        c
     }
 
     pub fn path(&self, name: &str) -> PathBuf {

@@ -294,6 +294,27 @@ cli_on_both!(
     }
 );
 
+/// `jianxin … | head`: a reader that goes away ends the command quietly with status 0,
+/// not with a panic on stdout (as `println!` would).
+#[tokio::test]
+async fn a_closed_stdout_ends_the_command_quietly() {
+    let d = Deployment::new(false).await;
+    seeded(&d);
+    let mut child = d
+        .command(&["log", "show", "--format", "json", "--limit", "500"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn jianxin");
+    // close the read end before the command prints
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    d.finish().await;
+}
+
 #[test]
 fn check_uscc_contract() {
     let d = tempfile::tempdir().expect("dir");

@@ -10,7 +10,7 @@ use jianxin_projections::EventLog;
 use serde_json::json;
 
 use super::args::CreditCommandArgs;
-use super::output::print;
+use super::output::{out, print};
 use super::{CliError, Format};
 use crate::credit::{self, Asker, CheckQuestion, CreditAction};
 use crate::ops::OpError;
@@ -215,7 +215,7 @@ pub async fn credit(
     log.database().close().await;
     let (value, text) = outcome?;
     if let serde_json::Value::String(csv) = &value {
-        print!("{csv}");
+        out(csv);
         return Ok(());
     }
     print(format, &value, || text.clone());
