@@ -59,6 +59,11 @@ use jianxin_domain::integrity::NoteSigner;
 use jianxin_projections::{Clock, DbLocation, EventLog, SystemClock};
 use uuid::Uuid;
 
+/// The allocator the `jianxin` binary runs with (`api/src/bin/jianxin.rs`), so that the
+/// bench measures what is served.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     events: u64,
     cases: u64,
