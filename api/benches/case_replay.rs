@@ -39,8 +39,10 @@
 //! mean CPU time per run of every thread of the process with its ratio to the
 //! baseline's (steadier than the wall clock on a shared machine). `--phases` adds the
 //! parts timed alone: the check against the stored checkpoint
-//! (`check_against_checkpoint`), and the whole-ledger path the op takes when no stored
-//! checkpoint covers the case: the whole ledger read, `check_aggregate`, `proofs_of`.
+//! (`check_against_checkpoint`), the serialization of the op's answer (as served, and
+//! with the proofs' hex made beforehand as before `InclusionPath`: same bytes, checked),
+//! and the whole-ledger path the op takes when no stored checkpoint covers the case: the
+//! whole ledger read, `check_aggregate`, `proofs_of`.
 //! Results and their reading: docs/PERFORMANCE.md.
 
 use std::path::{Path, PathBuf};
@@ -56,6 +58,11 @@ use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
 use jianxin_domain::integrity::NoteSigner;
 use jianxin_projections::{Clock, DbLocation, EventLog, SystemClock};
 use uuid::Uuid;
+
+/// The allocator the `jianxin` binary runs with (`api/src/bin/jianxin.rs`), so that the
+/// bench measures what is served.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Args {
     events: u64,
@@ -311,13 +318,100 @@ async fn phases(
         Ok(p.proofs.len())
     })
     .await?;
+    let (as_is, with_strings) = serialization(log, id, signer, r).await?;
     println!("parts of the replay op, {r} repetitions each");
     row("  check_against_checkpoint", against, base);
+    row("  its answer as JSON (serde_json::to_vec)", as_is, base);
+    row("  the same, hex made by the op (old)", with_strings, base);
     println!("the whole-ledger path (no stored checkpoint covers the case)");
     row("  read the whole ledger (ledger_rows)", ledger, base);
     row("  check_aggregate (rows, chain, compare)", check, base);
     row("  proofs_of (checkpoint, proofs)", proofs, base);
     Ok(())
+}
+
+/// The replay's answer as served: the inclusion proofs' hashes kept as bytes, their hex
+/// written while serializing (`InclusionPath`).
+type Answer = cases::CaseReplay;
+
+/// The answer as it was built before `InclusionPath`: each proof's hashes made into hex
+/// `String`s by the op, then serialized. Same JSON (checked below, byte for byte).
+#[derive(serde::Serialize)]
+struct OldAnswer<'a> {
+    id: Uuid,
+    at: Option<DateTime<Utc>>,
+    status: &'static str,
+    steps: &'a [jianxin_domain::case::ReplayStep],
+    state: &'a jianxin_domain::case::CaseState,
+    deviations: &'a [jianxin_domain::case::Deviation],
+    proofs: OldProofs<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct OldProofs<'a> {
+    checkpoint: &'a str,
+    tree_size: u64,
+    events: Vec<OldEventProof<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct OldEventProof<'a> {
+    global_sequence: u64,
+    entry: &'a str,
+    proof: jianxin_domain::integrity::InclusionProof,
+}
+
+fn old_answer(a: &Answer) -> OldAnswer<'_> {
+    OldAnswer {
+        id: a.id,
+        at: a.at,
+        status: a.status,
+        steps: &a.steps,
+        state: &a.state,
+        deviations: &a.deviations,
+        proofs: OldProofs {
+            checkpoint: &a.proofs.checkpoint,
+            tree_size: a.proofs.tree_size,
+            events: a
+                .proofs
+                .events
+                .iter()
+                .map(|e| OldEventProof {
+                    global_sequence: e.global_sequence,
+                    entry: &e.entry,
+                    proof: (&e.proof).into(),
+                })
+                .collect(),
+        },
+    }
+}
+
+/// The op's serialization timed alone (`--phases`): the answer as served, and the same
+/// answer with its proofs' hex made beforehand as the op made it before (only the
+/// serialization is timed). Fails unless the two give the same bytes.
+async fn serialization(
+    log: &EventLog,
+    id: Uuid,
+    signer: &NoteSigner,
+    r: u64,
+) -> anyhow::Result<(Timing, Timing)> {
+    let answer = cases::replay(
+        log,
+        signer,
+        "bench.jianxin.local",
+        SystemClock.now(),
+        id,
+        None,
+    )
+    .await?;
+    let old = old_answer(&answer);
+    anyhow::ensure!(
+        serde_json::to_vec(&answer)? == serde_json::to_vec(&old)?,
+        "the answer's JSON differs from the old form's"
+    );
+    let as_is = time(r, || async { Ok(serde_json::to_vec(&answer)?.len()) }).await?;
+    let with_strings = time(r, || async { Ok(serde_json::to_vec(&old)?.len()) }).await?;
+    Ok((as_is, with_strings))
 }
 
 /// The replay op as served, as of `at`; the number of proofs it carries.

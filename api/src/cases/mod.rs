@@ -14,9 +14,9 @@ use jianxin_domain::case::{
     EnforcementCase, ReplayStep,
 };
 use jianxin_domain::event_log::{Actor, Issued, Recorded};
-use jianxin_domain::integrity::{root_from_leaf_hashes, InclusionProof, NoteSigner, NoteVerifier};
+use jianxin_domain::integrity::{root_from_leaf_hashes, InclusionPath, NoteSigner, NoteVerifier};
 use jianxin_projections::ledger::{
-    check_against_checkpoint, check_aggregate, proofs_of, verify, AgainstCheckpoint,
+    check_against_checkpoint, check_aggregate, signed_paths, verify, AgainstCheckpoint,
     CheckedAggregate, CheckpointedAggregate, IntegrityFailure,
 };
 use jianxin_projections::read_models::{case_ledger_sequences, case_rows, CaseRow};
@@ -322,8 +322,9 @@ pub struct EventProof {
     pub global_sequence: u64,
     /// The ledger entry's canonical bytes, as stored (JSON text).
     pub entry: String,
-    /// Its inclusion proof in the checkpoint's tree.
-    pub proof: InclusionProof,
+    /// Its inclusion proof in the checkpoint's tree (serialized as an `InclusionProof`:
+    /// the hex of its hashes is written while serializing).
+    pub proof: InclusionPath,
 }
 
 /// The proofs a replay carries.
@@ -374,8 +375,8 @@ pub async fn replay(
     found.extend(case::deviations(shown));
     let proofs = match checked {
         Checked::Ledger(c) => {
-            let p = proofs_of(&c.tree, c.entries, signer, origin, now)?;
-            proofs(p.checkpoint_note, p.tree_size, p.entries, p.proofs)
+            let (note, each) = signed_paths(&c.tree, &c.entries, signer, origin, now)?;
+            proofs(note, c.tree.size(), c.entries, each)
         }
         Checked::Checkpointed(c) => {
             let size = c.checkpoint.tree_size;
@@ -387,7 +388,11 @@ pub async fn replay(
                         "inclusion proof of {seq}: {e}"
                     )))
                 })?;
-                each.push(InclusionProof::new(index, size, &hashes));
+                each.push(InclusionPath {
+                    leaf_index: index,
+                    tree_size: size,
+                    hashes,
+                });
             }
             proofs(c.note, size, c.entries, each)
         }
@@ -407,7 +412,7 @@ fn proofs(
     checkpoint: String,
     tree_size: u64,
     entries: Vec<(u64, Vec<u8>)>,
-    each: Vec<InclusionProof>,
+    each: Vec<InclusionPath>,
 ) -> Proofs {
     Proofs {
         checkpoint,

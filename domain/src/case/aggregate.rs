@@ -702,8 +702,12 @@ pub fn apply(mut state: CaseState, recorded: &Recorded<CaseEvent>) -> CaseState 
             if state.status == CaseStatus::Filed {
                 state.status = CaseStatus::Investigating;
             }
-            state.investigators.insert(collected_by.clone());
-            state.investigators.extend(officers_present.iter().cloned());
+            // copied only when new: a long investigation repeats the same officers
+            for who in std::iter::once(collected_by).chain(officers_present) {
+                if !state.investigators.contains(who) {
+                    state.investigators.insert(who.clone());
+                }
+            }
             state.evidence.push(sha256.clone());
         }
         CaseEvent::PenaltyNoticeGiven {

@@ -52,7 +52,11 @@ pub struct Replay {
 /// later one ends the prefix) and the state they fold to.
 pub fn replay(events: &[Recorded<CaseEvent>], at: Option<DateTime<Utc>>) -> Replay {
     let mut state = CaseState::default();
-    let mut steps = Vec::new();
+    let shown = events
+        .iter()
+        .take_while(|e| at.is_none_or(|at| e.recorded_at <= at))
+        .count();
+    let mut steps = Vec::with_capacity(shown);
     for (i, e) in events.iter().enumerate() {
         if at.is_some_and(|at| e.recorded_at > at) {
             break;
@@ -66,9 +70,10 @@ pub fn replay(events: &[Recorded<CaseEvent>], at: Option<DateTime<Utc>>) -> Repl
             CaseEvent::EvidenceCollected { sha256, .. } => vec![sha256.clone()],
             _ => vec![],
         };
+        // the event as stored is `{"event_type", "data"}`: take its data out, not a copy
         let data = serde_json::to_value(&e.event)
             .ok()
-            .and_then(|v| v.get("data").cloned())
+            .and_then(|mut v| v.get_mut("data").map(Value::take))
             .unwrap_or(Value::Null);
         steps.push(ReplayStep {
             sequence: i as u64 + 1,

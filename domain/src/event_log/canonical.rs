@@ -51,9 +51,9 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> bool {
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
             if let Some(i) = n.as_i64() {
-                out.extend_from_slice(itoa(i as i128).as_bytes());
+                write_int(i128::from(i), out);
             } else if let Some(u) = n.as_u64() {
-                out.extend_from_slice(itoa(u as i128).as_bytes());
+                write_int(i128::from(u), out);
             } else {
                 return false;
             }
@@ -72,27 +72,49 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> bool {
             out.push(b']');
         }
         Value::Object(map) => {
+            // serde_json's map iterates in key order unless a crate in the build enables
+            // `preserve_order`: sorted already, it is written as it iterates (no list
+            // to build per object); otherwise its entries are sorted first
+            let in_order = map
+                .keys()
+                .zip(map.keys().skip(1))
+                .all(|(a, b)| a.as_bytes() < b.as_bytes());
+            if in_order {
+                return write_object(map.iter(), out);
+            }
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push(b'{');
-            for (i, (key, v)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical_str(key, out);
-                out.push(b':');
-                if !write_value(v, out) {
-                    return false;
-                }
-            }
-            out.push(b'}');
+            return write_object(entries.into_iter(), out);
         }
     }
     true
 }
 
-fn itoa(n: i128) -> String {
-    n.to_string()
+/// Writes an object's entries, given in canonical key order.
+fn write_object<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    out: &mut Vec<u8>,
+) -> bool {
+    out.push(b'{');
+    for (i, (key, v)) in entries.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_canonical_str(key, out);
+        out.push(b':');
+        if !write_value(v, out) {
+            return false;
+        }
+    }
+    out.push(b'}');
+    true
+}
+
+/// Appends the decimal text of `n` (no allocation).
+fn write_int(n: i128, out: &mut Vec<u8>) {
+    use std::io::Write;
+    // writing to a Vec cannot fail
+    let _ = write!(out, "{n}");
 }
 
 /// The path and text of the first non-integer number, in canonical key order.
@@ -127,10 +149,8 @@ pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     // runs of bytes that need no escape are copied whole (most strings are one run)
     let mut run = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b >= 0x20 && b != b'"' && b != b'\\' {
-            continue;
-        }
+    let mut i = next_escape(bytes, 0);
+    while let Some(&b) = bytes.get(i) {
         out.extend_from_slice(&bytes[run..i]);
         run = i + 1;
         match b {
@@ -147,9 +167,38 @@ pub fn write_canonical_str(s: &str, out: &mut Vec<u8>) {
                 out.push(HEX[(b & 0xf) as usize]);
             }
         }
+        i = next_escape(bytes, run);
     }
     out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
+}
+
+/// The position of the first byte at or after `from` that needs an escape (`"`, `\\`,
+/// below U+0020), or `bytes.len()`. Eight bytes are tested at a time (the usual bit
+/// tricks: a byte below `n` or equal to `c` sets the high bit of its lane, and the
+/// lowest such lane is exact), then the word that has one is searched byte by byte.
+fn next_escape(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let needs = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let below = w.wrapping_sub(ONES * 0x20) & !w;
+        let (q, s) = (w ^ (ONES * u64::from(b'"')), w ^ (ONES * u64::from(b'\\')));
+        let quote = q.wrapping_sub(ONES) & !q;
+        let slash = s.wrapping_sub(ONES) & !s;
+        if (below | quote | slash) & HIGH != 0 {
+            break;
+        }
+        i += 8;
+    }
+    bytes[i..]
+        .iter()
+        .position(|b| needs(*b))
+        .map_or(bytes.len(), |at| i + at)
 }
 
 #[cfg(test)]

@@ -54,13 +54,21 @@ pub fn root_from_leaf_hashes(leaf_hashes: &[Hash]) -> Hash {
 /// than through `hex::encode`'s character iterator: a replay's proofs hold hundreds of
 /// thousands of these.
 pub fn hash_to_hex(hash: &Hash) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(64);
-    for b in hash {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
+    out.push_str(hex_digits(hash, &mut [0; 64]));
     out
+}
+
+/// Lowercase hex of a hash written into `buf`, borrowed back as text: no allocation,
+/// for serializers that write the hashes of many proofs straight into their output.
+pub fn hex_digits<'b>(hash: &Hash, buf: &'b mut [u8; 64]) -> &'b str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (pair, b) in buf.chunks_exact_mut(2).zip(hash) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    // every byte is one of DIGITS (ASCII), so this never fails
+    std::str::from_utf8(buf).unwrap_or_default()
 }
 
 /// Parses exactly 64 lowercase hex digits into a hash; `None` for anything else.

@@ -39,13 +39,13 @@ mod test_support;
 pub use checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint, CheckpointError};
 pub use keys::{ed25519_key_id, KeyError, NoteSigner, NoteVerifier};
 pub use merkle::{
-    hash_from_hex, hash_to_hex, leaf_hash, node_hash, root_from_leaf_hashes, Hash, TreeBuilder,
-    EMPTY_ROOT,
+    hash_from_hex, hash_to_hex, hex_digits, leaf_hash, node_hash, root_from_leaf_hashes, Hash,
+    TreeBuilder, EMPTY_ROOT,
 };
 pub use note::{open_note, sign_message, sign_note, verify_message, MessageError, NoteError};
 pub use partial_tree::{NodeId, PartialTree};
 pub use proof::{
     consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, ProofError,
 };
-pub use proof_json::{ConsistencyProof, InclusionProof};
+pub use proof_json::{ConsistencyProof, InclusionPath, InclusionProof};
 pub use tree_levels::TreeLevels;

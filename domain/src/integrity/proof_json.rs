@@ -1,10 +1,15 @@
 //! The JSON form of proofs, as the API serves them and an auditor stores them: sizes as
 //! numbers, hashes as lowercase hex in RFC 9162 order. Decoding is strict (exactly 64
 //! lowercase hex digits per hash, no unknown fields) so that one proof has one encoding.
+//!
+//! [`InclusionPath`] is the same JSON for an answer that carries many proofs (a case
+//! replay's 10,000 events hold ~140,000 hashes): the hashes stay 32-byte arrays and
+//! their hex is written while serializing, with no `String` per hash to build and free.
 
+use serde::ser::{SerializeSeq, SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
-use super::merkle::{hash_from_hex, hash_to_hex, Hash};
+use super::merkle::{hash_from_hex, hash_to_hex, hex_digits, Hash};
 use super::proof::{verify_consistency, verify_inclusion, ProofError};
 
 /// An inclusion proof as served in JSON: hashes in lowercase hex, bottom-up.
@@ -39,6 +44,71 @@ impl InclusionProof {
     pub fn verify(&self, leaf_hash: &Hash, root: &Hash) -> Result<(), ProofError> {
         let proof = self.decode_hashes()?;
         verify_inclusion(self.leaf_index, self.tree_size, leaf_hash, &proof, root)
+    }
+}
+
+impl From<&InclusionPath> for InclusionProof {
+    fn from(path: &InclusionPath) -> Self {
+        InclusionProof::new(path.leaf_index, path.tree_size, &path.hashes)
+    }
+}
+
+/// An inclusion proof kept as bytes, serialized exactly as [`InclusionProof`] is
+/// (`{"leaf_index", "tree_size", "hashes": ["<64 hex digits>", …]}`): the hex of each
+/// hash is written into the serializer's output from a stack buffer. Serialize-only;
+/// a reader decodes the JSON as an [`InclusionProof`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InclusionPath {
+    /// Zero-based index of the proven leaf.
+    pub leaf_index: u64,
+    /// Size of the tree the proof leads to (the checkpoint's size).
+    pub tree_size: u64,
+    /// The RFC 9162 `PATH`, from the leaf's sibling up to the root's child.
+    pub hashes: Vec<Hash>,
+}
+
+impl InclusionPath {
+    /// Runs [`verify_inclusion`] against `leaf_hash` and `root`.
+    pub fn verify(&self, leaf_hash: &Hash, root: &Hash) -> Result<(), ProofError> {
+        verify_inclusion(
+            self.leaf_index,
+            self.tree_size,
+            leaf_hash,
+            &self.hashes,
+            root,
+        )
+    }
+}
+
+impl Serialize for InclusionPath {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("InclusionProof", 3)?;
+        s.serialize_field("leaf_index", &self.leaf_index)?;
+        s.serialize_field("tree_size", &self.tree_size)?;
+        s.serialize_field("hashes", &HexHashes(&self.hashes))?;
+        s.end()
+    }
+}
+
+/// Hashes serialized as a list of lowercase hex strings.
+struct HexHashes<'a>(&'a [Hash]);
+
+impl Serialize for HexHashes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for hash in self.0 {
+            seq.serialize_element(&HexHash(hash))?;
+        }
+        seq.end()
+    }
+}
+
+/// One hash serialized as lowercase hex.
+struct HexHash<'a>(&'a Hash);
+
+impl Serialize for HexHash<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(hex_digits(self.0, &mut [0; 64]))
     }
 }
 

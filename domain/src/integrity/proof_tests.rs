@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::merkle::{leaf_hash, root_from_leaf_hashes, Hash, EMPTY_ROOT};
 use super::proof::*;
-use super::proof_json::{ConsistencyProof, InclusionProof};
+use super::proof_json::{ConsistencyProof, InclusionPath, InclusionProof};
 use super::test_support::{ct_leaves, hx, path, subproof, CT_CONSISTENCY, CT_INCLUSION, CT_ROOTS};
 
 fn leaves(seed: u64, n: usize) -> Vec<Hash> {
@@ -148,6 +148,42 @@ fn serialized_proofs_have_a_stable_shape_and_decode_strictly() {
     assert_eq!(back, proof);
     assert_eq!(back.verify(&old_root, &root), Ok(()));
     assert_eq!(back.verify(&root, &root), Err(ProofError::OldRootMismatch));
+}
+
+/// A path kept as bytes serializes byte for byte as the proof with hex strings does,
+/// to JSON text and to a JSON value, and verifies the same.
+#[test]
+fn an_inclusion_path_serializes_exactly_as_its_inclusion_proof() {
+    let tree = leaves(5, 300);
+    let root = root_from_leaf_hashes(&tree);
+    for index in [0, 1, 17, 255, 256, 299] {
+        let hashes = inclusion_proof(&tree, index).expect("index in range");
+        let path = InclusionPath {
+            leaf_index: index,
+            tree_size: 300,
+            hashes: hashes.clone(),
+        };
+        let proof = InclusionProof::new(index, 300, &hashes);
+        assert_eq!(
+            serde_json::to_string(&path).expect("serializable"),
+            serde_json::to_string(&proof).expect("serializable")
+        );
+        assert_eq!(
+            serde_json::to_value(&path).expect("serializable"),
+            serde_json::to_value(&proof).expect("serializable")
+        );
+        assert_eq!(InclusionProof::from(&path), proof);
+        assert_eq!(path.verify(&tree[index as usize], &root), Ok(()));
+    }
+    let empty = InclusionPath {
+        leaf_index: 0,
+        tree_size: 1,
+        hashes: vec![],
+    };
+    assert_eq!(
+        serde_json::to_string(&empty).expect("serializable"),
+        r#"{"leaf_index":0,"tree_size":1,"hashes":[]}"#
+    );
 }
 
 proptest! {

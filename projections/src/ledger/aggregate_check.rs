@@ -223,7 +223,9 @@ pub async fn check_against_checkpoint<E: Envelope>(
     let mut known = Vec::with_capacity(rows.len());
     let mut entries = Vec::with_capacity(rows.len());
     let mut events = Vec::with_capacity(rows.len());
-    let mut buf = Vec::with_capacity(1024);
+    // each entry is written into its own buffer, kept as is (no copy), sized as the
+    // one before it was
+    let mut capacity = 1024;
     for (event, seq) in &rows {
         let Some(seq) = seq.filter(|s| *s >= 1 && (*s as u64) <= size) else {
             return Ok(NotCovered(format!(
@@ -237,14 +239,16 @@ pub async fn check_against_checkpoint<E: Envelope>(
                 event.id
             )));
         };
+        let mut buf = Vec::with_capacity(capacity);
         if !canonical_entry(seq, aggregate_type, event, &payload, &mut buf) {
             return Ok(NotCovered(format!("event {}: no canonical form", event.id)));
         }
+        capacity = buf.len() + buf.len() / 8;
         known.push((seq as u64 - 1, leaf_hash(&buf)));
-        entries.push((seq as u64, buf.clone()));
+        entries.push((seq as u64, buf));
         events.push(E::from_payload(payload)?);
     }
-    let Ok(mut tree) = PartialTree::new(size, known.clone()) else {
+    let Ok(mut tree) = PartialTree::new(size, known) else {
         return Ok(NotCovered(
             "the ledger positions are not in event order".into(),
         ));
@@ -264,6 +268,7 @@ pub async fn check_against_checkpoint<E: Envelope>(
             }))
         }
         Ok(_) => {
+            let known: Vec<(u64, Hash)> = tree.known().collect();
             let first = first_off_path(db, &checkpoint, &known).await?;
             let (seq, what) = match first {
                 Some(i) => (
@@ -384,7 +389,11 @@ pub(crate) fn canonical_entry(
     payload: &Value,
     buf: &mut Vec<u8>,
 ) -> bool {
-    let int = |n: i64, buf: &mut Vec<u8>| buf.extend_from_slice(n.to_string().as_bytes());
+    let int = |n: i64, buf: &mut Vec<u8>| {
+        use std::io::Write;
+        // writing to a Vec cannot fail
+        let _ = write!(buf, "{n}");
+    };
     buf.clear();
     buf.extend_from_slice(b"{\"aggregate_id\":");
     write_canonical_str(&event.aggregate_id, buf);
@@ -650,19 +659,21 @@ pub(crate) async fn event_rows(
     aggregate_type: &str,
     aggregate_id: Uuid,
 ) -> Result<Vec<(EventRow, Option<i64>)>, StoreError> {
+    // columns by position (the order of both SELECTs below), not by name: a name is
+    // looked up per column of every row
     macro_rules! rows {
         ($rows:expr) => {{
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity($rows.len());
             for r in $rows {
                 let row = EventRow {
-                    id: r.try_get("id")?,
-                    aggregate_id: r.try_get("aggregate_id")?,
-                    payload: r.try_get("payload")?,
-                    occurred_on: r.try_get("occurred_on")?,
-                    sequence_number: r.try_get("sequence_number")?,
-                    version: r.try_get("version")?,
+                    id: r.try_get(0)?,
+                    aggregate_id: r.try_get(1)?,
+                    payload: r.try_get(2)?,
+                    occurred_on: r.try_get(3)?,
+                    sequence_number: r.try_get(4)?,
+                    version: r.try_get(5)?,
                 };
-                out.push((row, r.try_get::<Option<i64>, _>("global_sequence")?));
+                out.push((row, r.try_get::<Option<i64>, _>(6)?));
             }
             out
         }};

@@ -16,7 +16,7 @@ pub use aggregate_check::{
 };
 pub use proofs::{
     aggregate_proofs, consistency, current_checkpoint, inclusion, leaf_hashes, proofs_of,
-    AggregateProofs, EventProof, ProofRequestError,
+    signed_paths, AggregateProofs, EventProof, ProofRequestError,
 };
 pub use stored_tree::{store_tree, stored_leaves};
 pub use verify::{verify, Expectation, IntegrityFailure, Verified};

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use jianxin_domain::integrity::{
     consistency_proof, hash_to_hex, inclusion_proof, leaf_hash, root_from_leaf_hashes,
-    sign_checkpoint, Checkpoint, ConsistencyProof, Hash, InclusionProof, NoteSigner, TreeLevels,
+    sign_checkpoint, Checkpoint, ConsistencyProof, Hash, InclusionPath, InclusionProof, NoteSigner,
+    TreeLevels,
 };
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -216,23 +217,41 @@ pub fn proofs_of(
     origin: &str,
     now: DateTime<Utc>,
 ) -> Result<AggregateProofs, StoreError> {
+    let (checkpoint_note, paths) = signed_paths(tree, &entries, signer, origin, now)?;
+    Ok(AggregateProofs {
+        entries,
+        proofs: paths.iter().map(InclusionProof::from).collect(),
+        checkpoint_note,
+        tree_size: tree.size(),
+    })
+}
+
+/// What [`proofs_of`] computes, the proofs kept as bytes ([`InclusionPath`]: the same
+/// JSON, its hex written while serializing): the note of a checkpoint of `tree` signed
+/// now and one path per entry of `entries`, in order.
+pub fn signed_paths(
+    tree: &TreeLevels,
+    entries: &[(u64, Vec<u8>)],
+    signer: &NoteSigner,
+    origin: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, Vec<InclusionPath>), StoreError> {
     let size = tree.size();
     let cp = Checkpoint::new(origin, size, tree.root(), now)
         .map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
     let checkpoint_note =
         sign_checkpoint(&cp, signer).map_err(|e| StoreError::Config(format!("checkpoint: {e}")))?;
-    let mut proofs = Vec::with_capacity(entries.len());
-    for (seq, _) in &entries {
+    let mut paths = Vec::with_capacity(entries.len());
+    for (seq, _) in entries {
         let index = seq.saturating_sub(1);
         let hashes = tree
             .inclusion_proof(index)
             .map_err(|e| StoreError::Config(format!("inclusion proof of {seq}: {e}")))?;
-        proofs.push(InclusionProof::new(index, size, &hashes));
+        paths.push(InclusionPath {
+            leaf_index: index,
+            tree_size: size,
+            hashes,
+        });
     }
-    Ok(AggregateProofs {
-        entries,
-        proofs,
-        checkpoint_note,
-        tree_size: size,
-    })
+    Ok((checkpoint_note, paths))
 }
