@@ -52,6 +52,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use jianxin_domain::credit::{MeasuresCatalogue, DEFAULT_MEASURES_CSV};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_jianxin");
@@ -60,16 +61,6 @@ const TASK: &str = "0192f0c4-6b1e-7c3a-9d2e-5a4b3c2d1e0f";
 const ROUND_SIGNATURE: &str = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
 const EVIDENCE_SHA256: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 const USCC_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const SCENARIOS: [&str; 8] = [
-    "government_procurement",
-    "public_bidding",
-    "subsidy",
-    "honours",
-    "licensing",
-    "legal_representative",
-    "inspection_frequency",
-    "green_channel",
-];
 
 struct Args {
     seconds: u64,
@@ -544,10 +535,15 @@ impl User {
     }
 }
 
-async fn checker(mut u: User, token: Rc<str>, subjects: Rc<Vec<String>>) -> Vec<Sample> {
+async fn checker(
+    mut u: User,
+    token: Rc<str>,
+    subjects: Rc<Vec<String>>,
+    scenarios: Rc<Vec<String>>,
+) -> Vec<Sample> {
     while !u.done() {
         let subject = &subjects[u.next(subjects.len())];
-        let scenario = SCENARIOS[u.next(SCENARIOS.len())];
+        let scenario = &scenarios[u.next(scenarios.len())];
         let date = format!(
             "{}-{:02}-{:02}",
             2019 + u.next(9),
@@ -839,6 +835,11 @@ async fn drive(
     subjects.append(&mut others);
     eprintln!("credit checks over {listed} listed subjects (half the checks) and 2,000 others");
     let subjects = Rc::new(subjects);
+    // the scenarios of the default measures catalogue (the demo's)
+    let scenarios = MeasuresCatalogue::parse(DEFAULT_MEASURES_CSV)
+        .map_err(|e| anyhow!("the default measures catalogue: {e}"))?
+        .scenarios();
+    let scenarios = Rc::new(scenarios);
     let officer: Rc<str> = setup.officer.into();
     let approver: Rc<str> = setup.approver.into();
     let credit: Rc<str> = setup.credit_officer.into();
@@ -855,7 +856,12 @@ async fn drive(
         User::new(client.clone(), base.clone(), start, until, seed)
     };
     for _ in 0..a.checkers {
-        handles.push(local.spawn_local(checker(user(), credit.clone(), subjects.clone())));
+        handles.push(local.spawn_local(checker(
+            user(),
+            credit.clone(),
+            subjects.clone(),
+            scenarios.clone(),
+        )));
     }
     for i in 0..a.inspectors {
         let mine = assignments
