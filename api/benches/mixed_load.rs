@@ -53,6 +53,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use jianxin_domain::credit::{MeasuresCatalogue, DEFAULT_MEASURES_CSV};
+use jianxin_domain::identifiers::Uscc;
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_jianxin");
@@ -60,7 +61,6 @@ const TASK: &str = "0192f0c4-6b1e-7c3a-9d2e-5a4b3c2d1e0f";
 /// drand quicknet round 123's signature (`data/randomness-vectors.json`).
 const ROUND_SIGNATURE: &str = "b75c69d0b72a5d906e854e808ba7e2accb1542ac355ae486d591aa9d43765482e26cd02df835d3546d23c4b13e0dfc92";
 const EVIDENCE_SHA256: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-const USCC_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 struct Args {
     seconds: u64,
@@ -126,15 +126,9 @@ fn uscc(region: &str, n: u32) -> String {
         c => c.to_string(),
     };
     let first = format!("91{region}{body}{check}");
-    let mut total = 0u64;
-    let mut w = 1u64;
-    for ch in first.bytes() {
-        let v = USCC_ALPHABET.iter().position(|a| *a == ch).unwrap_or(0) as u64;
-        total += v * w;
-        w = w * 3 % 31;
-    }
-    let last = ((31 - total % 31) % 31) as usize;
-    format!("{first}{}", char::from(USCC_ALPHABET[last]))
+    // the GB 32100 check character, as the product computes it
+    let last = Uscc::check_character(&first).unwrap_or('0');
+    format!("{first}{last}")
 }
 
 // ---- set-up through the binary ----------------------------------------------------------
