@@ -22,7 +22,8 @@
 //!    (log position, rule and catalogue versions, the subject's facts, the fold) with no
 //!    answer to log — what the query log costs is the difference to run 2.
 //!
-//! It prints throughput and latency percentiles of each and the check/healthz ratio.
+//! It prints throughput and latency percentiles of each and the check/healthz ratio. The
+//! bench runs with the `jianxin` binary's allocator (mimalloc).
 //! Results and their reading: docs/PERFORMANCE.md.
 
 use std::path::{Path, PathBuf};
@@ -38,6 +39,11 @@ use jianxin_domain::identifiers::{Uscc, USCC_ALPHABET};
 use jianxin_domain::integrity::NoteSigner;
 use jianxin_projections::{DbLocation, EventLog, SystemClock};
 use uuid::Uuid;
+
+/// The allocator the `jianxin` binary runs with (`api/src/bin/jianxin.rs`), so that the
+/// bench measures what is served.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Args {
     entries: u64,

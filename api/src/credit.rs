@@ -15,8 +15,9 @@ use jianxin_domain::credit::{
 use jianxin_domain::event_log::{Actor, Issued, Role};
 use jianxin_domain::identifiers::Uscc;
 use jianxin_domain::reference_data::ReferenceKind;
+use jianxin_projections::log::in_force;
 use jianxin_projections::read_models::{
-    credit_facts, log_position, logged_queries, subjects_on_lists, LoggedQuery,
+    credit_facts, log_position, logged_queries, subjects_on_lists, CheckReading, LoggedQuery,
 };
 use jianxin_projections::{Clock, EventLog, Executed};
 use serde::{Deserialize, Serialize};
@@ -63,14 +64,49 @@ pub async fn basis_at(
     log: &EventLog,
     at: DateTime<Utc>,
 ) -> Result<std::sync::Arc<CreditBasis>, OpError> {
-    let (rule_version, rules_text) = log
+    let rules = log
         .reference_version_at(ReferenceKind::CreditRules, Some(at))
-        .await?
-        .unwrap_or_else(|| (digest(DEFAULT_RULES_TEXT), DEFAULT_RULES_TEXT.into()));
-    let (catalogue_version, catalogue_text) = log
+        .await?;
+    let catalogue = log
         .reference_version_at(ReferenceKind::Measures, Some(at))
-        .await?
-        .unwrap_or_else(|| (digest(DEFAULT_MEASURES_CSV), DEFAULT_MEASURES_CSV.into()));
+        .await?;
+    basis_of(
+        rules.as_ref().map(|(d, t)| (d.as_str(), t.as_str())),
+        catalogue.as_ref().map(|(d, t)| (d.as_str(), t.as_str())),
+    )
+}
+
+/// [`basis_at`] given the highest stored version numbers of the rules and the
+/// catalogue, as a check reads them with the subject's facts ([`CheckReading`]): no
+/// query of its own while the kept versions are current.
+async fn basis_counted(
+    log: &EventLog,
+    at: DateTime<Utc>,
+    reading: &CheckReading,
+) -> Result<std::sync::Arc<CreditBasis>, OpError> {
+    let rules = log
+        .reference_versions_counted(ReferenceKind::CreditRules, reading.rule_versions)
+        .await?;
+    let catalogue = log
+        .reference_versions_counted(ReferenceKind::Measures, reading.catalogue_versions)
+        .await?;
+    basis_of(in_force(&rules, Some(at)), in_force(&catalogue, Some(at)))
+}
+
+/// The parsed basis of a rule version and a catalogue version (digest, text), each
+/// `None` for the shipped default; parsed once per pair of digests.
+fn basis_of(
+    rules: Option<(&str, &str)>,
+    catalogue: Option<(&str, &str)>,
+) -> Result<std::sync::Arc<CreditBasis>, OpError> {
+    let (rule_version, rules_text) = match rules {
+        Some((d, t)) => (d.to_string(), t),
+        None => (DEFAULT_RULES_DIGEST.clone(), DEFAULT_RULES_TEXT),
+    };
+    let (catalogue_version, catalogue_text) = match catalogue {
+        Some((d, t)) => (d.to_string(), t),
+        None => (DEFAULT_MEASURES_DIGEST.clone(), DEFAULT_MEASURES_CSV),
+    };
     let key = (rule_version, catalogue_version);
     if let Some(basis) = PARSED.lock().ok().and_then(|memo| memo.get(&key).cloned()) {
         return Ok(basis);
@@ -79,9 +115,9 @@ pub async fn basis_at(
         OpError::Refused(format!("a stored credit data version does not parse: {e}"))
     };
     let basis = std::sync::Arc::new(CreditBasis {
-        rules: CreditRules::parse(&rules_text).map_err(bad)?,
+        rules: CreditRules::parse(rules_text).map_err(bad)?,
         rule_version: key.0.clone(),
-        catalogue: MeasuresCatalogue::parse(&catalogue_text).map_err(bad)?,
+        catalogue: MeasuresCatalogue::parse(catalogue_text).map_err(bad)?,
         catalogue_version: key.1.clone(),
     });
     if let Ok(mut memo) = PARSED.lock() {
@@ -93,6 +129,13 @@ pub async fn basis_at(
     }
     Ok(basis)
 }
+
+/// The versions of the shipped defaults: the digests of their texts.
+static DEFAULT_RULES_DIGEST: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| digest(DEFAULT_RULES_TEXT));
+/// See [`DEFAULT_RULES_DIGEST`].
+static DEFAULT_MEASURES_DIGEST: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| digest(DEFAULT_MEASURES_CSV));
 
 /// Parsed credit bases by (rule version, catalogue version). Each version is the digest
 /// of its text, so an entry can never go stale: parsing is a pure function of the key.
@@ -171,6 +214,42 @@ pub async fn answer_at(
     log_seq: u64,
     query_id: Uuid,
 ) -> Result<CheckAnswer, OpError> {
+    let (uscc, known_at) = question_parts(log, q, now).await?;
+    let basis = basis_at(log, known_at).await?;
+    let id = credit_subject_id(&uscc).hyphenated().to_string();
+    let facts = credit_facts(log.database(), &id, log_seq).await?;
+    answer_from(q, &uscc, known_at, &basis, &facts, log_seq, query_id)
+}
+
+/// Computes the answer to `q` at the current log position (not logged), reading the
+/// position, the version counts and the subject's facts in one statement.
+async fn answer_now(
+    log: &EventLog,
+    q: &CheckQuestion,
+    now: DateTime<Utc>,
+    query_id: Uuid,
+) -> Result<CheckAnswer, OpError> {
+    let (uscc, known_at) = question_parts(log, q, now).await?;
+    let id = credit_subject_id(&uscc).hyphenated().to_string();
+    let reading = log.check_reading(&id).await?;
+    let basis = basis_counted(log, known_at, &reading).await?;
+    answer_from(
+        q,
+        &uscc,
+        known_at,
+        &basis,
+        &reading.facts,
+        reading.log_seq,
+        query_id,
+    )
+}
+
+/// The question's subject and `known_at` (default `now`), or why they are refused.
+async fn question_parts(
+    log: &EventLog,
+    q: &CheckQuestion,
+    now: DateTime<Utc>,
+) -> Result<(Uscc, DateTime<Utc>), OpError> {
     let uscc = match parse_subject(&q.subject) {
         Ok(u) => u,
         Err(e) => return Err(not_a_uscc(log, &q.subject, e).await),
@@ -191,7 +270,19 @@ pub async fn answer_at(
             "known_at",
         ));
     }
-    let basis = basis_at(log, known_at).await?;
+    Ok((uscc, known_at))
+}
+
+/// The answer from what was read: the basis in force and the subject's facts.
+fn answer_from(
+    q: &CheckQuestion,
+    uscc: &Uscc,
+    known_at: DateTime<Utc>,
+    basis: &CreditBasis,
+    facts: &[jianxin_domain::credit::Fact],
+    log_seq: u64,
+    query_id: Uuid,
+) -> Result<CheckAnswer, OpError> {
     if !basis.catalogue.scenarios().contains(&q.scenario) {
         return Err(invalid(
             format!(
@@ -202,9 +293,7 @@ pub async fn answer_at(
             "scenario",
         ));
     }
-    let id = credit_subject_id(&uscc).hyphenated().to_string();
-    let facts = credit_facts(log.database(), &id, log_seq).await?;
-    let entries = entries_known(&facts, known_at, &basis.rules);
+    let entries = entries_known(facts, known_at, &basis.rules);
     let e = evaluate(&entries, q.date, &q.scenario, &basis.catalogue);
     Ok(CheckAnswer {
         decision: e.decision,
@@ -228,10 +317,21 @@ async fn log_answer(
     answer: &CheckAnswer,
 ) -> Result<(), OpError> {
     let command = QueryCommand::Log(Box::new(answer.clone()), asker.purpose.clone());
-    asker
-        .sink
-        .append(log, answer.query_id, meta(clock, &asker.actor), command)
-        .await
+    // A time-ordered command id, as the query id: see [`fresh_query_id`].
+    let meta = jianxin_domain::event_log::CommandMeta::new(
+        Uuid::now_v7(),
+        asker.actor.clone(),
+        clock.now(),
+    );
+    asker.sink.append(log, answer.query_id, meta, command).await
+}
+
+/// A new query id: a UUID of version 7, time-ordered, so that the query log's indexes
+/// by query id and by command id grow at their ends instead of at random pages (which
+/// made every group commit write a page of each index per answer); its 74 random bits
+/// keep it unguessable, and reading a logged query needs an authorised token anyway.
+fn fresh_query_id() -> Uuid {
+    Uuid::now_v7()
 }
 
 fn check_purpose(asker: &Asker) -> Result<(), OpError> {
@@ -250,8 +350,7 @@ pub async fn check(
 ) -> Result<CheckAnswer, OpError> {
     check_purpose(asker)?;
     check_scope(asker, &q.scenario)?;
-    let log_seq = log_position(log.database()).await?;
-    let answer = answer_at(log, q, clock.now(), log_seq, Uuid::new_v4()).await?;
+    let answer = answer_now(log, q, clock.now(), fresh_query_id()).await?;
     log_answer(log, clock, asker, &answer).await?;
     Ok(answer)
 }
@@ -287,7 +386,7 @@ pub async fn check_batch(
         };
         check_scope(asker, &q.scenario).map_err(prefix)?;
         answers.push(
-            answer_at(log, q, now, log_seq, Uuid::new_v4())
+            answer_at(log, q, now, log_seq, fresh_query_id())
                 .await
                 .map_err(prefix)?,
         );

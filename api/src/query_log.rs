@@ -4,7 +4,8 @@
 //! transaction each. A caller still gets its answer only once its group is committed, so
 //! "logged before returned" holds; a failed group fails every answer in it with the
 //! group's error (HTTP 503 when the database is unreachable, 507 when its disk is full),
-//! and nothing of it is in the log.
+//! and nothing of it is in the log. A group is written as one transaction of few round
+//! trips ([`EventLog::append_fresh_group`]).
 //!
 //! The service starts one writer task per process ([`QueryLog::grouped`]); the command
 //! line appends directly ([`QueryLog::Direct`]).
@@ -57,7 +58,7 @@ impl QueryLog {
             return QueryLog::Direct;
         };
         let (tx, rx) = mpsc::channel(4 * GROUP_MAX);
-        handle.spawn(writer(log.clone(), rx));
+        handle.spawn(writer(log.with_own_connection(), rx));
         QueryLog::Grouped(tx)
     }
 
@@ -122,14 +123,11 @@ async fn writer(log: EventLog, mut rx: mpsc::Receiver<(Uuid, Issued<QueryCommand
 }
 
 async fn commit(log: &EventLog, commands: Vec<(Uuid, Issued<QueryCommand>)>) -> Result<(), Failed> {
-    let mut batch = log.batch::<CreditQuery>().await.map_err(Failed::Store)?;
-    for (id, issued) in commands {
-        // Query ids are fresh random UUIDs: no history to read.
-        match batch.apply_fresh(id, issued).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(refused)) => return Err(Failed::Refused(refused.to_string())),
-            Err(e) => return Err(Failed::Store(e)),
-        }
+    // Query ids are fresh random UUIDs: no history to read; the group goes in as one
+    // transaction of few round trips.
+    match log.append_fresh_group::<CreditQuery>(commands).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((_, refused))) => Err(Failed::Refused(refused.to_string())),
+        Err(e) => Err(Failed::Store(e)),
     }
-    batch.commit().await.map(|_| ()).map_err(Failed::Store)
 }

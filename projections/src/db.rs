@@ -146,6 +146,26 @@ impl Database {
         Ok(db)
     }
 
+    /// A pool of its own of one connection to the same database, opened when first used:
+    /// a single writer that appends all the time (the credit query log's) then never
+    /// waits for a connection behind the readers, nor they behind it.
+    pub fn single_connection(&self) -> Database {
+        match self {
+            Database::Sqlite(pool) => Database::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .after_release(|conn, _| Box::pin(out_of_transaction(conn)))
+                    .connect_lazy_with((*pool.connect_options()).clone()),
+            ),
+            Database::Postgres(pool) => Database::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy_with((*pool.connect_options()).clone()),
+            ),
+        }
+    }
+
     /// The schema version recorded in the database (0 when none).
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         const SQL: &str = "SELECT COALESCE(MAX(version), 0) FROM jianxin_schema";

@@ -44,10 +44,28 @@ pub struct EventLog {
     /// Every stored version of each kind of reference data, as last read (see
     /// [`EventLog::reference_version_at`]).
     reference: std::sync::Arc<std::sync::Mutex<ReferenceCache>>,
+    /// On SQLite, read-only connections for the credit check's reads, made on the
+    /// calling thread ([`crate::store::SqliteReader`]).
+    reader: Option<std::sync::Arc<crate::store::SqliteReader>>,
+    /// On SQLite, the connection groups of fresh aggregates are appended on
+    /// ([`EventLog::append_fresh_group`]).
+    group_writer: Option<crate::store::SqliteGroupWriter>,
 }
 
 /// One stored version of reference data: when it was recorded, its digest, its text.
-type ReferenceVersion = (chrono::DateTime<chrono::Utc>, String, String);
+pub type ReferenceVersion = (chrono::DateTime<chrono::Utc>, String, String);
+
+/// The version in force at `at` among `versions` (oldest first): the latest recorded at
+/// or before it; with `None`, the latest of all. Its digest and text.
+pub fn in_force(
+    versions: &[ReferenceVersion],
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<(&str, &str)> {
+    versions
+        .iter()
+        .rfind(|(recorded_at, _, _)| at.is_none_or(|at| *recorded_at <= at))
+        .map(|(_, digest, content)| (digest.as_str(), content.as_str()))
+}
 
 /// Reference versions by kind, each list with the highest version number it holds.
 type ReferenceCache = std::collections::HashMap<
@@ -60,11 +78,74 @@ impl EventLog {
     pub async fn open(location: &DbLocation) -> Result<EventLog, StoreError> {
         let db = Database::connect(location).await?;
         let stores = std::sync::Arc::new(Stores::new(&db).await?);
+        let (reader, group_writer) = match location {
+            DbLocation::Sqlite(path) => (
+                Some(std::sync::Arc::new(crate::store::SqliteReader::new(path))),
+                Some(crate::store::SqliteGroupWriter::new(path)),
+            ),
+            DbLocation::Postgres(_) => (None, None),
+        };
         Ok(EventLog {
             db,
             stores,
             reference: std::sync::Arc::default(),
+            reader,
+            group_writer,
         })
+    }
+
+    /// What a credit check reads of credit subject `subject_id`, in one statement (see
+    /// [`crate::read_models::CheckReading`]): on SQLite on the calling thread, on
+    /// PostgreSQL through the pool.
+    pub async fn check_reading(
+        &self,
+        subject_id: &str,
+    ) -> Result<crate::read_models::CheckReading, StoreError> {
+        match &self.reader {
+            Some(reader) => crate::read_models::check_reading_inline(reader, subject_id),
+            None => crate::read_models::check_reading(&self.db, subject_id).await,
+        }
+    }
+
+    /// Appends one command to each of the fresh aggregates of `commands` (ids nobody has
+    /// used: a credit query's) and commits, all or nothing: the credit query log's group
+    /// commit. A domain refusal comes back with the index of the command refused and
+    /// nothing written. On SQLite the whole group is one hop to a blocking thread
+    /// ([`crate::store::SqliteGroupWriter`]); on PostgreSQL a
+    /// [`crate::store::BatchWriter::apply_fresh_all`].
+    pub async fn append_fresh_group<A>(
+        &self,
+        commands: Vec<(Uuid, A::Command)>,
+    ) -> Result<Result<usize, (usize, A::Error)>, StoreError>
+    where
+        A: Aggregate + Send + Sync + 'static,
+        A::Command: Send,
+        A::Error: Send,
+        A::Event: Envelope + Send + Sync,
+        A::State: Send + Default,
+        Stores: HasStore<A>,
+    {
+        if let Some(writer) = &self.group_writer {
+            let read_models = self.stores.read_models().clone();
+            return writer.append_fresh_all::<A>(read_models, commands).await;
+        }
+        let mut batch = self.batch::<A>().await?;
+        match batch.apply_fresh_all(commands).await? {
+            Ok(n) => {
+                batch.commit().await?;
+                Ok(Ok(n))
+            }
+            Err(refused) => Ok(Err(refused)),
+        }
+    }
+
+    /// The same log, its batches written through a connection of their own
+    /// ([`Database::single_connection`]): for one writer task that appends all the time.
+    pub fn with_own_connection(&self) -> EventLog {
+        EventLog {
+            db: self.db.single_connection(),
+            ..self.clone()
+        }
     }
 
     /// The underlying database (read models query it directly).
@@ -179,10 +260,8 @@ impl EventLog {
         at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Option<(String, String)>, StoreError> {
         let versions = self.reference_versions(kind).await?;
-        Ok(versions
-            .iter()
-            .rfind(|(recorded_at, _, _)| at.is_none_or(|at| *recorded_at <= at))
-            .map(|(_, digest, content)| (digest.clone(), content.clone())))
+        Ok(in_force(&versions, at)
+            .map(|(digest, content)| (digest.to_string(), content.to_string())))
     }
 
     /// Every stored version of `kind`, oldest first. The versions are read from the
@@ -194,8 +273,6 @@ impl EventLog {
         &self,
         kind: jianxin_domain::reference_data::ReferenceKind,
     ) -> Result<std::sync::Arc<Vec<ReferenceVersion>>, StoreError> {
-        use esrs::store::EventStore;
-        use jianxin_domain::reference_data::{ReferenceData, ReferenceDataEvent};
         const SQL: &str =
             "SELECT COALESCE(MAX(version), 0) AS n FROM reference_data_versions WHERE kind = $1";
         let newest: i64 = match &self.db {
@@ -210,6 +287,20 @@ impl EventLog {
                 .await?
                 .try_get("n")?,
         };
+        self.reference_versions_counted(kind, newest).await
+    }
+
+    /// Every stored version of `kind`, oldest first (recorded at, digest, text), given
+    /// `newest`, the highest version number the caller has just read from the read
+    /// model `reference_data_versions` (see [`EventLog::reference_versions`]): the hot
+    /// path of the credit check reads it in the same statement as the subject's facts.
+    pub async fn reference_versions_counted(
+        &self,
+        kind: jianxin_domain::reference_data::ReferenceKind,
+        newest: i64,
+    ) -> Result<std::sync::Arc<Vec<ReferenceVersion>>, StoreError> {
+        use esrs::store::EventStore;
+        use jianxin_domain::reference_data::{ReferenceData, ReferenceDataEvent};
         if let Some((held, versions)) = self
             .reference
             .lock()

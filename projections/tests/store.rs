@@ -485,3 +485,229 @@ on_both!(
         db.finish().await;
     }
 );
+
+on_both!(
+    a_group_of_answers_is_written_as_one_and_reads_as_if_written_singly,
+    |db: TestDb| async move {
+        use jianxin_domain::credit::query::{CheckAnswer, CreditQuery, QueryCommand};
+        use jianxin_domain::credit::Decision;
+        use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T08:30:00Z")
+            .expect("t")
+            .to_utc();
+        let officer = Actor::new("officer-1", Role::CreditOfficer);
+        let answer = |i: u64, id: Uuid| {
+            let decision = [Decision::Allowed, Decision::Restricted, Decision::Rewarded];
+            Issued {
+                meta: CommandMeta::new(Uuid::new_v4(), officer.clone(), now),
+                command: QueryCommand::Log(
+                    Box::new(CheckAnswer {
+                        decision: decision[(i % 3) as usize],
+                        subject: format!("91330102MA{i:07}X"),
+                        scenario: "subsidy".into(),
+                        date: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("d")
+                            + chrono::Duration::days(i as i64 % 400),
+                        known_at: now,
+                        basis: vec![],
+                        not_applicable: vec![],
+                        log_seq: i,
+                        rule_version: "r".into(),
+                        catalogue_version: "c".into(),
+                        query_id: id,
+                    }),
+                    format!("采购 {i}"),
+                ),
+            }
+        };
+        // two answers the usual way (one command, one transaction each)
+        for i in 0..2 {
+            let id = Uuid::new_v4();
+            let r = db.log.execute::<CreditQuery, _>(id, answer(i, id)).await;
+            assert!(matches!(r, Ok(Ok(_))), "{r:?}");
+        }
+        // a refusal anywhere in a group writes nothing of it and names the command
+        let mut group: Vec<_> = (2..6)
+            .map(|i| {
+                let id = Uuid::new_v4();
+                (id, answer(i, id))
+            })
+            .collect();
+        group.insert(
+            3,
+            (
+                Uuid::new_v4(),
+                Issued {
+                    meta: CommandMeta::new(Uuid::new_v4(), officer.clone(), now),
+                    command: QueryCommand::Feedback {
+                        measure_applied: "m".into(),
+                        note: String::new(),
+                    },
+                },
+            ),
+        );
+        let r = db.log.append_fresh_group::<CreditQuery>(group).await;
+        assert!(matches!(r, Ok(Err((3, _)))), "{r:?}");
+        assert_eq!(db.count("credit_queries").await, 2);
+        // an id that already has a history fails the whole group
+        let taken = {
+            let id = Uuid::new_v4();
+            let r = db.log.execute::<CreditQuery, _>(id, answer(6, id)).await;
+            assert!(matches!(r, Ok(Ok(_))), "{r:?}");
+            id
+        };
+        let group = vec![
+            (Uuid::new_v4(), answer(7, Uuid::new_v4())),
+            (taken, answer(8, taken)),
+        ];
+        assert!(db
+            .log
+            .append_fresh_group::<CreditQuery>(group)
+            .await
+            .is_err());
+        assert_eq!(db.count("credit_queries").await, 3);
+        assert_eq!(db.count("ledger").await, 3);
+        // the writer goes on after a failed group; a group larger than one multi-row
+        // statement holds (2,307 rows of 13 values)
+        let group: Vec<_> = (10..2_510)
+            .map(|i| {
+                let id = Uuid::new_v4();
+                (id, answer(i, id))
+            })
+            .collect();
+        let r = db.log.append_fresh_group::<CreditQuery>(group).await;
+        assert!(matches!(r, Ok(Ok(2_500))), "{r:?}");
+        // the same through a batch writer (on SQLite, sqlx's multi-row statements)
+        let mut batch = db.log.batch::<CreditQuery>().await.expect("begin");
+        let group: Vec<_> = (2_510..2_520)
+            .map(|i| {
+                let id = Uuid::new_v4();
+                (id, answer(i, id))
+            })
+            .collect();
+        assert!(matches!(batch.apply_fresh_all(group).await, Ok(Ok(10))));
+        assert_eq!(batch.commit().await.expect("commit"), 10);
+        assert_eq!(db.count("credit_queries").await, 2_513);
+        assert_eq!(db.count("credit_query_events").await, 2_513);
+        // the chain holds over every entry, in order
+        let v = verify(db.log.database(), None)
+            .await
+            .expect("db")
+            .expect("intact");
+        assert_eq!(v.events, 2_513);
+        // the group's rows are exactly those the read model writes one event at a time
+        let rows = |db: &Database| {
+            let db = db.clone();
+            async move {
+                const SQL: &str = "SELECT query_id || '|' || uscc || '|' || scenario || '|' || \
+                    valid_date || '|' || known_at || '|' || requester || '|' || role || '|' || \
+                    purpose || '|' || decision || '|' || CAST(log_seq AS TEXT) || '|' || answer \
+                    || '|' || recorded_at || '|' || CAST(global_sequence AS TEXT) || '|' || \
+                    feedback FROM credit_queries ORDER BY global_sequence";
+                let rows: Vec<String> = match &db {
+                    Database::Sqlite(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
+                    Database::Postgres(p) => sqlx::query_scalar(SQL).fetch_all(p).await,
+                }
+                .expect("rows");
+                rows
+            }
+        };
+        let before = rows(db.log.database()).await;
+        db.log
+            .rebuild_read_models(Some("credit_queries"))
+            .await
+            .expect("rebuild");
+        assert_eq!(rows(db.log.database()).await, before);
+        // and a logged answer reads back as given
+        let last = jianxin_projections::read_models::logged_queries(
+            db.log.database(),
+            None,
+            Some("91330102MA0002509X"),
+            None,
+            5,
+        )
+        .await
+        .expect("read");
+        assert_eq!(last.len(), 1);
+        assert_eq!(last[0].purpose, "采购 2509");
+        db.finish().await;
+    }
+);
+
+on_both!(
+    the_check_reads_in_one_statement_what_the_separate_queries_read,
+    |db: TestDb| async move {
+        use jianxin_domain::credit::{
+            credit_subject_id, CreditCommand, CreditRules, CreditSubject, EnterList, ListId,
+        };
+        use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
+        use jianxin_domain::identifiers::Uscc;
+        use jianxin_projections::read_models::{check_reading, credit_facts, log_position};
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T08:30:00Z")
+            .expect("t")
+            .to_utc();
+        let uscc = |first17: &str| {
+            let check = Uscc::check_character(first17).expect("17 characters");
+            Uscc::parse(&format!("{first17}{check}")).expect("uscc")
+        };
+        let listed = uscc("91330102MA2AYXXM8");
+        let never = Some(uscc("91330102MA2AYXXM9"));
+        let id = credit_subject_id(&listed);
+        for (list, day) in [(ListId::Focus, 3), (ListId::Red, 9)] {
+            let command = CreditCommand::Enter(
+                listed.clone(),
+                EnterList {
+                    list,
+                    reason: "多次投诉举报".into(),
+                    legal_basis: "test".into(),
+                    entered_on: chrono::NaiveDate::from_ymd_opt(2025, 1, day).expect("d"),
+                    rules: CreditRules::default(),
+                    rule_version: "test".into(),
+                },
+            );
+            let meta = CommandMeta::new(Uuid::new_v4(), Actor::new("o", Role::CreditOfficer), now);
+            let r = db
+                .log
+                .execute::<CreditSubject, _>(id, Issued { meta, command })
+                .await;
+            assert!(matches!(r, Ok(Ok(_))), "{r:?}");
+        }
+        // a version of the measures catalogue, so one count is not zero
+        let _ = db
+            .log
+            .execute::<ReferenceData, _>(
+                ReferenceKind::Measures.aggregate_id(),
+                load(ReferenceKind::Measures, "x", Uuid::new_v4()),
+            )
+            .await;
+        let subjects = [Some(id), never.as_ref().map(credit_subject_id)];
+        for subject in subjects.into_iter().flatten() {
+            let subject = subject.hyphenated().to_string();
+            let position = log_position(db.log.database()).await.expect("position");
+            let facts = credit_facts(db.log.database(), &subject, position)
+                .await
+                .expect("facts");
+            // through the pool, and as the check reads it (on SQLite, on this thread)
+            for reading in [
+                check_reading(db.log.database(), &subject)
+                    .await
+                    .expect("read"),
+                db.log.check_reading(&subject).await.expect("read"),
+            ] {
+                assert_eq!(reading.log_seq, position);
+                assert_eq!(reading.rule_versions, 0);
+                assert_eq!(reading.catalogue_versions, 1);
+                assert_eq!(reading.facts, facts);
+            }
+        }
+        assert_eq!(
+            db.log
+                .check_reading(&id.hyphenated().to_string())
+                .await
+                .expect("read")
+                .facts
+                .len(),
+            2
+        );
+        db.finish().await;
+    }
+);

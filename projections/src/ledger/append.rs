@@ -34,6 +34,16 @@ pub(crate) fn next_entry<E: Envelope>(
     aggregate_type: &str,
     event: &StoreEvent<E>,
 ) -> Result<NextEntry, StoreError> {
+    next_entry_with(prev, aggregate_type, event, event.payload.to_payload()?)
+}
+
+/// [`next_entry`] given the event's payload, already encoded by the caller.
+pub(crate) fn next_entry_with<E: Envelope>(
+    prev: Option<(i64, Vec<u8>)>,
+    aggregate_type: &str,
+    event: &StoreEvent<E>,
+    payload: serde_json::Value,
+) -> Result<NextEntry, StoreError> {
     let (prev_seq, prev_hash) = match prev {
         Some((seq, hash)) => {
             let hash: [u8; 32] = hash.as_slice().try_into().map_err(|_| {
@@ -51,7 +61,7 @@ pub(crate) fn next_entry<E: Envelope>(
         aggregate_sequence: event.sequence_number as u64,
         occurred_on: format_micros(&event.occurred_on),
         store_version: event.version,
-        payload: event.payload.to_payload()?,
+        payload,
     };
     let canonical = entry.canonical_bytes()?;
     let hash = LedgerEntry::chain_hash(&prev_hash, &canonical);
@@ -63,11 +73,22 @@ pub(crate) fn next_entry<E: Envelope>(
     })
 }
 
-const INSERT: &str =
-    "INSERT INTO ledger (global_sequence, event_id, aggregate_type, aggregate_id, \
-     aggregate_sequence, command_id, command_index, canonical, prev_hash, entry_hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-const LAST: &str =
+/// `INSERT INTO ledger (columns)`, shared by the one-row insert and the multi-row one.
+macro_rules! ledger_columns {
+    () => {
+        "INSERT INTO ledger (global_sequence, event_id, aggregate_type, aggregate_id, \
+         aggregate_sequence, command_id, command_index, canonical, prev_hash, entry_hash)"
+    };
+}
+
+/// The head of a ledger insert, for multi-row statements (ten values a row).
+pub(crate) const COLUMNS: &str = ledger_columns!();
+
+pub(crate) const INSERT: &str = concat!(
+    ledger_columns!(),
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+);
+pub(crate) const LAST: &str =
     "SELECT global_sequence, entry_hash FROM ledger ORDER BY global_sequence DESC LIMIT 1";
 
 /// The last entry (global sequence, entry hash) on SQLite.

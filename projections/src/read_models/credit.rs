@@ -223,6 +223,58 @@ impl ReadModel<CreditQuery> for CreditQueries {
             }
         }
     }
+    /// The query log's groups of answers as one multi-row insert; anything else (a
+    /// feedback among them) one event at a time.
+    async fn apply_all(
+        &self,
+        events: &[(&StoreEvent<<CreditQuery as Aggregate>::Event>, u64)],
+        mut tx: Tx<'_>,
+    ) -> Result<(), StoreError> {
+        // the text values of each row, then its log_seq and global_sequence
+        let mut rows: Vec<([String; 11], i64, i64)> = Vec::with_capacity(events.len());
+        for (event, global_sequence) in events {
+            let recorded = &event.payload;
+            let QueryEvent::CreditChecked { answer, purpose } = &recorded.event else {
+                for (event, global_sequence) in events {
+                    self.apply(event, *global_sequence, tx.reborrow()).await?;
+                }
+                return Ok(());
+            };
+            rows.push((
+                [
+                    event.aggregate_id.hyphenated().to_string(),
+                    answer.subject.clone(),
+                    answer.scenario.clone(),
+                    answer.date.to_string(),
+                    format_micros(&answer.known_at),
+                    recorded.actor.user.clone(),
+                    recorded.actor.role.as_str().to_string(),
+                    purpose.clone(),
+                    enc(&answer.decision)?.replace('"', ""),
+                    enc(answer)?,
+                    format_micros(&recorded.recorded_at),
+                ],
+                answer.log_seq as i64,
+                *global_sequence as i64,
+            ));
+        }
+        let mut binds = Vec::with_capacity(rows.len() * 13);
+        for (text, log_seq, global_sequence) in &rows {
+            binds.extend(text[..9].iter().map(|t| Bind::Text(t)));
+            binds.push(Bind::Int(*log_seq));
+            binds.extend(text[9..11].iter().map(|t| Bind::Text(t)));
+            binds.push(Bind::Int(*global_sequence));
+        }
+        tx.exec_rows(
+            "INSERT INTO credit_queries (query_id, uscc, scenario, valid_date, known_at, \
+             requester, role, purpose, decision, log_seq, answer, recorded_at, \
+             global_sequence, feedback)",
+            13,
+            ", '[]'",
+            &binds,
+        )
+        .await
+    }
 }
 
 fn parse_at(s: &str) -> Result<DateTime<Utc>, StoreError> {
@@ -263,6 +315,125 @@ pub async fn credit_facts(
         Database::Postgres(p) => run!(p),
     })
 }
+
+/// What one credit check reads from the store, taken in one statement and so from one
+/// snapshot: the log position the answer is computed at, the highest stored version
+/// number of the credit rules and of the measures catalogue (to tell whether the kept
+/// versions are current), and the subject's facts at positions up to that log position.
+#[derive(Debug)]
+pub struct CheckReading {
+    /// The current ledger position.
+    pub log_seq: u64,
+    /// Highest version number of the credit rules (0: none stored).
+    pub rule_versions: i64,
+    /// Highest version number of the measures catalogue (0: none stored).
+    pub catalogue_versions: i64,
+    /// The subject's facts at or before `log_seq`, in ledger order.
+    pub facts: Vec<Fact>,
+}
+
+/// [`CheckReading`] of credit subject `subject_id`: one round trip to the database
+/// instead of four (the log position, two version counts, the facts), which is most of
+/// what a check costs under load.
+pub async fn check_reading(db: &Database, subject_id: &str) -> Result<CheckReading, StoreError> {
+    use jianxin_domain::reference_data::ReferenceKind;
+    let mut reading = CheckReading {
+        log_seq: 0,
+        rule_versions: 0,
+        catalogue_versions: 0,
+        facts: vec![],
+    };
+    macro_rules! run {
+        ($pool:expr) => {{
+            for r in sqlx::query(CHECK_READING)
+                .bind(subject_id)
+                .bind(ReferenceKind::CreditRules.as_str())
+                .bind(ReferenceKind::Measures.as_str())
+                .fetch_all($pool)
+                .await?
+            {
+                reading.log_seq = r.try_get::<i64, _>("log_seq")? as u64;
+                reading.rule_versions = r.try_get("rules")?;
+                reading.catalogue_versions = r.try_get("measures")?;
+                let Some(seq) = r.try_get::<Option<i64>, _>("global_sequence")? else {
+                    continue; // the subject has no facts: the header row alone
+                };
+                let event: String = r.try_get("event")?;
+                reading.facts.push(Fact {
+                    seq: seq as u64,
+                    recorded_at: parse_at(&r.try_get::<String, _>("recorded_at")?)?,
+                    event: serde_json::from_str(&event)?,
+                });
+            }
+        }};
+    }
+    match db {
+        Database::Sqlite(p) => run!(p),
+        Database::Postgres(p) => run!(p),
+    }
+    Ok(reading)
+}
+
+/// [`check_reading`] on SQLite through `reader`, on the calling thread: the same
+/// statement, the same rows.
+pub fn check_reading_inline(
+    reader: &crate::store::SqliteReader,
+    subject_id: &str,
+) -> Result<CheckReading, StoreError> {
+    use jianxin_domain::reference_data::ReferenceKind;
+    let rows = reader.read(|c| {
+        let mut statement = c.prepare_cached(CHECK_READING)?;
+        let rows = statement.query_map(
+            rusqlite::named_params! {
+                "$1": subject_id,
+                "$2": ReferenceKind::CreditRules.as_str(),
+                "$3": ReferenceKind::Measures.as_str(),
+            },
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            },
+        )?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+    })?;
+    let mut reading = CheckReading {
+        log_seq: 0,
+        rule_versions: 0,
+        catalogue_versions: 0,
+        facts: Vec::with_capacity(rows.len()),
+    };
+    for (log_seq, rules, measures, seq, recorded_at, event) in rows {
+        reading.log_seq = log_seq as u64;
+        reading.rule_versions = rules;
+        reading.catalogue_versions = measures;
+        let (Some(seq), Some(recorded_at), Some(event)) = (seq, recorded_at, event) else {
+            continue; // the subject has no facts: the header row alone
+        };
+        reading.facts.push(Fact {
+            seq: seq as u64,
+            recorded_at: parse_at(&recorded_at)?,
+            event: serde_json::from_str(&event)?,
+        });
+    }
+    Ok(reading)
+}
+
+/// The statement of [`check_reading`]: `$1` the subject id, `$2` and `$3` the reference
+/// kinds of the credit rules and the measures catalogue.
+const CHECK_READING: &str = "SELECT h.log_seq, h.rules, h.measures, \
+        f.global_sequence, f.recorded_at, f.event \
+        FROM (SELECT \
+          (SELECT COALESCE(MAX(global_sequence), 0) FROM ledger) AS log_seq, \
+          (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $2) AS rules, \
+          (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $3) AS measures) AS h \
+        LEFT JOIN credit_facts f ON f.subject_id = $1 AND f.global_sequence <= h.log_seq \
+        ORDER BY f.global_sequence";
 
 /// Calls `each` with every credit subject's USCC and its facts at ledger positions up to
 /// `log_seq`, subject by subject (one subject's facts in memory at a time): the freeze

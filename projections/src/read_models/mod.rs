@@ -10,8 +10,9 @@ pub mod task_queries;
 mod tasks;
 
 pub use credit::{
-    credit_changes, credit_facts, each_credit_subject, log_position, logged_queries,
-    subjects_named, subjects_on_lists, CreditChange, CreditFacts, CreditQueries, LoggedQuery,
+    check_reading, check_reading_inline, credit_changes, credit_facts, each_credit_subject,
+    log_position, logged_queries, subjects_named, subjects_on_lists, CheckReading, CreditChange,
+    CreditFacts, CreditQueries, LoggedQuery,
 };
 pub use directory::{bars, InspectionItems, InspectorVersions, RulesVersions, SubjectVersions};
 pub use reference_data::{ReferenceDataVersion, ReferenceDataVersions};

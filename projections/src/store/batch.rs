@@ -17,12 +17,15 @@ use esrs::store::StoreEvent;
 use esrs::Aggregate;
 use jianxin_domain::event_log::format_micros;
 use serde_json::Value;
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::{Postgres, QueryBuilder, Sqlite, Transaction};
 use uuid::Uuid;
 
-use super::read_model::{ReadModels, Tx};
+use super::read_model::{ReadModels, Tx, MAX_BINDS};
 use super::Envelope;
-use crate::ledger::append::{insert_pg, insert_sqlite, last_pg, last_sqlite, lock_pg};
+use crate::ledger::append::{
+    insert_pg, insert_sqlite, last_pg, last_sqlite, lock_pg, next_entry_with, NextEntry,
+    COLUMNS as LEDGER_COLUMNS,
+};
 use crate::StoreError;
 
 enum BackendTx {
@@ -44,6 +47,8 @@ pub struct BatchWriter<A: Aggregate> {
     tx: BackendTx,
     read_models: ReadModels<A>,
     insert: String,
+    /// `insert` without its values, for multi-row statements.
+    columns: String,
     head: Option<(i64, Vec<u8>)>,
     appended: u64,
     /// The state and last sequence of aggregates written in this batch (at most
@@ -67,10 +72,10 @@ where
     ) -> Result<Self, StoreError> {
         let table = format!("{}_events", A::NAME);
         // sql-safe: `table` is the aggregate's `NAME` constant + `_events`; values are bound
-        let insert = format!(
-            "INSERT INTO {table} (id, aggregate_id, payload, occurred_on, sequence_number, version) \
-             VALUES ($1, $2, $3, $4, $5, $6)"
+        let columns = format!(
+            "INSERT INTO {table} (id, aggregate_id, payload, occurred_on, sequence_number, version)"
         );
+        let insert = format!("{columns} VALUES ($1, $2, $3, $4, $5, $6)");
         let (tx, head) = match db {
             crate::Database::Sqlite(pool) => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -88,6 +93,7 @@ where
             tx,
             read_models,
             insert,
+            columns,
             head,
             appended: 0,
             states: HashMap::new(),
@@ -116,6 +122,102 @@ where
         command: A::Command,
     ) -> Result<Result<Applied, A::Error>, StoreError> {
         self.apply_loading(aggregate_id, command, false).await
+    }
+
+    /// [`BatchWriter::apply_fresh`] for many commands, each to its own fresh aggregate:
+    /// every command is decided first, then their events, ledger entries and read-model
+    /// rows go in as a few multi-row statements — not several statements per command,
+    /// each a round trip to the database. This is the query log's group commit. If the
+    /// domain refuses a command, nothing of the group is written and the index of that
+    /// command comes back with the refusal.
+    pub async fn apply_fresh_all(
+        &mut self,
+        commands: Vec<(Uuid, A::Command)>,
+    ) -> Result<Result<usize, (usize, A::Error)>, StoreError>
+    where
+        A::Event: Sync,
+    {
+        let (rows, head) = match fresh_rows::<A>(commands, self.head.clone())? {
+            Ok(decided) => decided,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        // 10 values a ledger row, the widest of the two
+        for chunk in rows.chunks(MAX_BINDS / 10) {
+            match &mut self.tx {
+                BackendTx::Sqlite(tx) => {
+                    let mut q = QueryBuilder::<Sqlite>::new(&self.columns);
+                    q.push(" ");
+                    q.push_values(chunk, |mut b, (e, next)| {
+                        b.push_bind(e.id.to_string())
+                            .push_bind(e.aggregate_id.to_string())
+                            .push_bind(next.entry.payload.to_string())
+                            .push_bind(format_micros(&e.occurred_on))
+                            .push_bind(e.sequence_number)
+                            .push_bind(None::<i32>);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                    let mut q = QueryBuilder::<Sqlite>::new(LEDGER_COLUMNS);
+                    q.push(" ");
+                    q.push_values(chunk, |mut b, (e, next)| {
+                        let (command_id, command_index) = e.payload.command();
+                        b.push_bind(next.entry.global_sequence as i64)
+                            .push_bind(e.id.to_string())
+                            .push_bind(A::NAME)
+                            .push_bind(e.aggregate_id.to_string())
+                            .push_bind(i64::from(e.sequence_number))
+                            .push_bind(command_id.to_string())
+                            .push_bind(i64::from(command_index))
+                            .push_bind(next.canonical.clone())
+                            .push_bind(next.prev_hash.to_vec())
+                            .push_bind(next.hash.to_vec());
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                BackendTx::Postgres(tx) => {
+                    let mut q = QueryBuilder::<Postgres>::new(&self.columns);
+                    q.push(" ");
+                    q.push_values(chunk, |mut b, (e, next)| {
+                        b.push_bind(e.id)
+                            .push_bind(e.aggregate_id)
+                            .push_bind(sqlx::types::Json(next.entry.payload.clone()))
+                            .push_bind(e.occurred_on)
+                            .push_bind(e.sequence_number)
+                            .push_bind(None::<i32>);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                    let mut q = QueryBuilder::<Postgres>::new(LEDGER_COLUMNS);
+                    q.push(" ");
+                    q.push_values(chunk, |mut b, (e, next)| {
+                        let (command_id, command_index) = e.payload.command();
+                        b.push_bind(next.entry.global_sequence as i64)
+                            .push_bind(e.id)
+                            .push_bind(A::NAME)
+                            .push_bind(e.aggregate_id)
+                            .push_bind(i64::from(e.sequence_number))
+                            .push_bind(command_id)
+                            .push_bind(command_index as i32)
+                            .push_bind(next.canonical.clone())
+                            .push_bind(next.prev_hash.to_vec())
+                            .push_bind(next.hash.to_vec());
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+            }
+        }
+        let applied: Vec<(&StoreEvent<A::Event>, u64)> = rows
+            .iter()
+            .map(|(e, next)| (e, next.entry.global_sequence))
+            .collect();
+        for rm in self.read_models.iter() {
+            let tx = match &mut self.tx {
+                BackendTx::Sqlite(tx) => Tx::Sqlite(tx),
+                BackendTx::Postgres(tx) => Tx::Postgres(tx),
+            };
+            rm.apply_all(&applied, tx).await?;
+        }
+        self.head = head;
+        self.appended += rows.len() as u64;
+        Ok(Ok(rows.len()))
     }
 
     async fn apply_loading(
@@ -238,6 +340,56 @@ where
         };
         tx.events::<A::Event>(A::NAME, aggregate_id).await
     }
+}
+
+/// The events of fresh aggregates' commands, each with its ledger entry chained after
+/// `head` (the last entry): every command decided first, so a refusal (its index and
+/// error) comes back before anything is written. Also the new head.
+#[allow(clippy::type_complexity)]
+pub(crate) fn fresh_rows<A>(
+    commands: Vec<(Uuid, A::Command)>,
+    head: Option<(i64, Vec<u8>)>,
+) -> Result<
+    Result<
+        (
+            Vec<(StoreEvent<A::Event>, NextEntry)>,
+            Option<(i64, Vec<u8>)>,
+        ),
+        (usize, A::Error),
+    >,
+    StoreError,
+>
+where
+    A: Aggregate,
+    A::Event: Envelope,
+    A::State: Default,
+{
+    let mut decided = Vec::with_capacity(commands.len());
+    for (i, (aggregate_id, command)) in commands.into_iter().enumerate() {
+        match A::handle_command(&A::State::default(), command) {
+            Ok(events) => decided.push((aggregate_id, events)),
+            Err(refused) => return Ok(Err((i, refused))),
+        }
+    }
+    let mut rows = Vec::with_capacity(decided.len());
+    let mut head = head;
+    for (aggregate_id, events) in decided {
+        for (k, event) in events.into_iter().enumerate() {
+            let payload = event.to_payload()?;
+            let store_event = StoreEvent {
+                id: Uuid::now_v7(),
+                aggregate_id,
+                occurred_on: recorded_at(&payload)?,
+                payload: event,
+                sequence_number: k as i32 + 1,
+                version: None,
+            };
+            let next = next_entry_with(head, A::NAME, &store_event, payload)?;
+            head = Some((next.entry.global_sequence as i64, next.hash.to_vec()));
+            rows.push((store_event, next));
+        }
+    }
+    Ok(Ok((rows, head)))
 }
 
 fn recorded_at(payload: &Value) -> Result<DateTime<Utc>, StoreError> {

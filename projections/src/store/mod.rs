@@ -6,6 +6,8 @@ mod envelope;
 mod postgres;
 mod read_model;
 mod sqlite;
+mod sqlite_group;
+mod sqlite_reader;
 
 pub use batch::{Applied, BatchWriter};
 pub use envelope::Envelope;
@@ -13,6 +15,8 @@ pub use postgres::PgLogStore;
 pub use read_model::{Bind, ReadModel, ReadModels, Tx};
 pub(crate) use sqlite::decode_row as decode_sqlite_row;
 pub use sqlite::{SqliteStore, StripedLocks};
+pub use sqlite_group::SqliteGroupWriter;
+pub use sqlite_reader::SqliteReader;
 
 use async_trait::async_trait;
 use esrs::store::{EventStore, EventStoreLockGuard, StoreEvent};
