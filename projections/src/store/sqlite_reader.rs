@@ -9,6 +9,12 @@
 //! WAL-mode reader does not wait for writers, so the call is as short as the lookup.
 //! Every write still goes through sqlx and the ledger; nothing here can write (the
 //! connections are opened read-only).
+//!
+//! These connections and sqlx's must use the same SQLite library in the process (they
+//! do: rusqlite and sqlx share the one bundled `libsqlite3-sys`, and Cargo's `links`
+//! rule refuses a second copy in one build). SQLite keeps one record
+//! per open file per library to hold POSIX locks across connections; two copies of the
+//! library would each close their descriptors and release the other's locks.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
