@@ -292,7 +292,7 @@ impl EventLog {
 
     /// Every stored version of `kind`, oldest first (recorded at, digest, text), given
     /// `newest`, the highest version number the caller has just read from the read
-    /// model `reference_data_versions` (see [`EventLog::reference_versions`]): the hot
+    /// model `reference_data_versions` (see `EventLog::reference_versions`): the hot
     /// path of the credit check reads it in the same statement as the subject's facts.
     pub async fn reference_versions_counted(
         &self,

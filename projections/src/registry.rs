@@ -1,5 +1,5 @@
 //! The registry of aggregates (聚合登记表): every aggregate type the log holds, its table
-//! and its read models. A new aggregate is one line in [`aggregates!`].
+//! and its read models. A new aggregate is one line in `aggregates!` below.
 
 use std::sync::Arc;
 
