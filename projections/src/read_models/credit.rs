@@ -169,29 +169,11 @@ impl ReadModel<CreditQuery> for CreditQueries {
         let recorded = &event.payload;
         let id = event.aggregate_id.hyphenated().to_string();
         match &recorded.event {
-            QueryEvent::CreditChecked { answer, purpose } => {
-                tx.exec(
-                    "INSERT INTO credit_queries (query_id, uscc, scenario, valid_date, known_at, \
-                     requester, role, purpose, decision, log_seq, answer, recorded_at, \
-                     global_sequence, feedback) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '[]')",
-                    &[
-                        Bind::Text(&id),
-                        Bind::Text(&answer.subject),
-                        Bind::Text(&answer.scenario),
-                        Bind::Text(&answer.date.to_string()),
-                        Bind::Text(&format_micros(&answer.known_at)),
-                        Bind::Text(&recorded.actor.user),
-                        Bind::Text(recorded.actor.role.as_str()),
-                        Bind::Text(purpose),
-                        Bind::Text(&enc(&answer.decision)?.replace('"', "")),
-                        Bind::Int(answer.log_seq as i64),
-                        Bind::Text(&enc(answer)?),
-                        Bind::Text(&format_micros(&recorded.recorded_at)),
-                        Bind::Int(global_sequence as i64),
-                    ],
-                )
-                .await
+            QueryEvent::CreditChecked { .. } => {
+                let Some(row) = checked_row(event, global_sequence)? else {
+                    return Ok(());
+                };
+                insert_checked(&[row], tx).await
             }
             QueryEvent::FeedbackRecorded { .. } => {
                 let events = tx
@@ -230,51 +212,73 @@ impl ReadModel<CreditQuery> for CreditQueries {
         events: &[(&StoreEvent<<CreditQuery as Aggregate>::Event>, u64)],
         mut tx: Tx<'_>,
     ) -> Result<(), StoreError> {
-        // the text values of each row, then its log_seq and global_sequence
-        let mut rows: Vec<([String; 11], i64, i64)> = Vec::with_capacity(events.len());
+        let mut rows = Vec::with_capacity(events.len());
         for (event, global_sequence) in events {
-            let recorded = &event.payload;
-            let QueryEvent::CreditChecked { answer, purpose } = &recorded.event else {
-                for (event, global_sequence) in events {
-                    self.apply(event, *global_sequence, tx.reborrow()).await?;
+            match checked_row(event, *global_sequence)? {
+                Some(row) => rows.push(row),
+                None => {
+                    // not an answer (a feedback among them): one event at a time
+                    for (event, global_sequence) in events {
+                        self.apply(event, *global_sequence, tx.reborrow()).await?;
+                    }
+                    return Ok(());
                 }
-                return Ok(());
-            };
-            rows.push((
-                [
-                    event.aggregate_id.hyphenated().to_string(),
-                    answer.subject.clone(),
-                    answer.scenario.clone(),
-                    answer.date.to_string(),
-                    format_micros(&answer.known_at),
-                    recorded.actor.user.clone(),
-                    recorded.actor.role.as_str().to_string(),
-                    purpose.clone(),
-                    enc(&answer.decision)?.replace('"', ""),
-                    enc(answer)?,
-                    format_micros(&recorded.recorded_at),
-                ],
-                answer.log_seq as i64,
-                *global_sequence as i64,
-            ));
+            }
         }
-        let mut binds = Vec::with_capacity(rows.len() * 13);
-        for (text, log_seq, global_sequence) in &rows {
-            binds.extend(text[..9].iter().map(|t| Bind::Text(t)));
-            binds.push(Bind::Int(*log_seq));
-            binds.extend(text[9..11].iter().map(|t| Bind::Text(t)));
-            binds.push(Bind::Int(*global_sequence));
-        }
-        tx.exec_rows(
-            "INSERT INTO credit_queries (query_id, uscc, scenario, valid_date, known_at, \
-             requester, role, purpose, decision, log_seq, answer, recorded_at, \
-             global_sequence, feedback)",
-            13,
-            ", '[]'",
-            &binds,
-        )
-        .await
+        insert_checked(&rows, tx).await
     }
+}
+
+/// A `credit_queries` row of a logged answer: its text values in column order, then its
+/// `log_seq` and `global_sequence`.
+type CheckedRow = ([String; 11], i64, i64);
+
+/// The row of `event` if it is a logged answer (`None` for any other event).
+fn checked_row(
+    event: &StoreEvent<<CreditQuery as Aggregate>::Event>,
+    global_sequence: u64,
+) -> Result<Option<CheckedRow>, StoreError> {
+    let recorded = &event.payload;
+    let QueryEvent::CreditChecked { answer, purpose } = &recorded.event else {
+        return Ok(None);
+    };
+    Ok(Some((
+        [
+            event.aggregate_id.hyphenated().to_string(),
+            answer.subject.clone(),
+            answer.scenario.clone(),
+            answer.date.to_string(),
+            format_micros(&answer.known_at),
+            recorded.actor.user.clone(),
+            recorded.actor.role.as_str().to_string(),
+            purpose.clone(),
+            enc(&answer.decision)?.replace('"', ""),
+            enc(answer)?,
+            format_micros(&recorded.recorded_at),
+        ],
+        answer.log_seq as i64,
+        global_sequence as i64,
+    )))
+}
+
+/// Inserts `rows` into `credit_queries` (no feedback yet) in as few statements as fit.
+async fn insert_checked(rows: &[CheckedRow], mut tx: Tx<'_>) -> Result<(), StoreError> {
+    let mut binds = Vec::with_capacity(rows.len() * 13);
+    for (text, log_seq, global_sequence) in rows {
+        binds.extend(text[..9].iter().map(|t| Bind::Text(t)));
+        binds.push(Bind::Int(*log_seq));
+        binds.extend(text[9..11].iter().map(|t| Bind::Text(t)));
+        binds.push(Bind::Int(*global_sequence));
+    }
+    tx.exec_rows(
+        "INSERT INTO credit_queries (query_id, uscc, scenario, valid_date, known_at, \
+         requester, role, purpose, decision, log_seq, answer, recorded_at, \
+         global_sequence, feedback)",
+        13,
+        ", '[]'",
+        &binds,
+    )
+    .await
 }
 
 fn parse_at(s: &str) -> Result<DateTime<Utc>, StoreError> {
@@ -332,6 +336,32 @@ pub struct CheckReading {
     pub facts: Vec<Fact>,
 }
 
+impl CheckReading {
+    /// Takes one row of [`CHECK_READING`]: the header values, and a fact unless the
+    /// subject has none (then the row is the header alone).
+    fn add_row(
+        &mut self,
+        log_seq: i64,
+        rules: i64,
+        measures: i64,
+        seq: Option<i64>,
+        recorded_at: Option<String>,
+        event: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.log_seq = log_seq as u64;
+        self.rule_versions = rules;
+        self.catalogue_versions = measures;
+        if let (Some(seq), Some(recorded_at), Some(event)) = (seq, recorded_at, event) {
+            self.facts.push(Fact {
+                seq: seq as u64,
+                recorded_at: parse_at(&recorded_at)?,
+                event: serde_json::from_str(&event)?,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// [`CheckReading`] of credit subject `subject_id`: one round trip to the database
 /// instead of four (the log position, two version counts, the facts), which is most of
 /// what a check costs under load.
@@ -352,18 +382,14 @@ pub async fn check_reading(db: &Database, subject_id: &str) -> Result<CheckReadi
                 .fetch_all($pool)
                 .await?
             {
-                reading.log_seq = r.try_get::<i64, _>("log_seq")? as u64;
-                reading.rule_versions = r.try_get("rules")?;
-                reading.catalogue_versions = r.try_get("measures")?;
-                let Some(seq) = r.try_get::<Option<i64>, _>("global_sequence")? else {
-                    continue; // the subject has no facts: the header row alone
-                };
-                let event: String = r.try_get("event")?;
-                reading.facts.push(Fact {
-                    seq: seq as u64,
-                    recorded_at: parse_at(&r.try_get::<String, _>("recorded_at")?)?,
-                    event: serde_json::from_str(&event)?,
-                });
+                reading.add_row(
+                    r.try_get("log_seq")?,
+                    r.try_get("rules")?,
+                    r.try_get("measures")?,
+                    r.try_get("global_sequence")?,
+                    r.try_get("recorded_at")?,
+                    r.try_get("event")?,
+                )?;
             }
         }};
     }
@@ -409,17 +435,7 @@ pub fn check_reading_inline(
         facts: Vec::with_capacity(rows.len()),
     };
     for (log_seq, rules, measures, seq, recorded_at, event) in rows {
-        reading.log_seq = log_seq as u64;
-        reading.rule_versions = rules;
-        reading.catalogue_versions = measures;
-        let (Some(seq), Some(recorded_at), Some(event)) = (seq, recorded_at, event) else {
-            continue; // the subject has no facts: the header row alone
-        };
-        reading.facts.push(Fact {
-            seq: seq as u64,
-            recorded_at: parse_at(&recorded_at)?,
-            event: serde_json::from_str(&event)?,
-        });
+        reading.add_row(log_seq, rules, measures, seq, recorded_at, event)?;
     }
     Ok(reading)
 }

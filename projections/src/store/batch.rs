@@ -70,11 +70,7 @@ where
         db: &crate::Database,
         read_models: ReadModels<A>,
     ) -> Result<Self, StoreError> {
-        let table = format!("{}_events", A::NAME);
-        // sql-safe: `table` is the aggregate's `NAME` constant + `_events`; values are bound
-        let columns = format!(
-            "INSERT INTO {table} (id, aggregate_id, payload, occurred_on, sequence_number, version)"
-        );
+        let columns = super::events_insert_head(A::NAME);
         let insert = format!("{columns} VALUES ($1, $2, $3, $4, $5, $6)");
         let (tx, head) = match db {
             crate::Database::Sqlite(pool) => {

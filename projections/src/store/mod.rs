@@ -100,3 +100,12 @@ where
         Err(refuse_delete(aggregate_id))
     }
 }
+
+/// `INSERT INTO <name>_events (columns)`, without its values: the one place the events
+/// tables' insert is spelled out, for single-row and multi-row statements alike.
+pub(crate) fn events_insert_head(name: &str) -> String {
+    // sql-safe: `name` is an aggregate's `NAME` constant; values are bound
+    format!(
+        "INSERT INTO {name}_events (id, aggregate_id, payload, occurred_on, sequence_number, version)"
+    )
+}

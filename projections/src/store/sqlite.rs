@@ -88,10 +88,9 @@ impl<A: Aggregate> SqliteStore<A> {
                 "SELECT id, aggregate_id, payload, occurred_on, sequence_number, version \
                  FROM {table} WHERE aggregate_id = $1 ORDER BY sequence_number"
             ),
-            // sql-safe: as above
             insert: format!(
-                "INSERT INTO {table} (id, aggregate_id, payload, occurred_on, sequence_number, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6)"
+                "{} VALUES ($1, $2, $3, $4, $5, $6)",
+                super::events_insert_head(A::NAME)
             ),
             _aggregate: PhantomData,
         }

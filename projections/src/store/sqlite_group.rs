@@ -146,11 +146,9 @@ where
     };
     {
         let c = conn.lock().unwrap_or_else(|p| p.into_inner());
-        // sql-safe: the aggregate's `NAME` constant + `_events`; values are bound
         let insert = format!(
-            "INSERT INTO {}_events (id, aggregate_id, payload, occurred_on, sequence_number, version) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            A::NAME
+            "{} VALUES ($1, $2, $3, $4, $5, $6)",
+            super::events_insert_head(A::NAME)
         );
         let mut events = c.prepare_cached(&insert).map_err(store_error)?;
         for (e, next) in &rows {
