@@ -12,7 +12,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::canonical::{canonical_json, CanonicalError};
+use super::canonical::{canonical_json, write_canonical, write_canonical_str, CanonicalError};
 
 /// Domain-separation prefix of every entry hash.
 pub const ENTRY_DOMAIN: &[u8] = b"jianxin-ledger-entry-v1\x00";
@@ -61,7 +61,45 @@ pub enum LedgerEntryError {
 impl LedgerEntry {
     /// The canonical bytes: what is hashed, stored in the ledger row and used as the
     /// Merkle leaf.
+    ///
+    /// Written field by field in key order, without first copying the payload into a
+    /// value tree of the whole entry: the same bytes as the canonical JSON of the entry
+    /// as a value ([`LedgerEntry::canonical_bytes_of_value`]), which a property test
+    /// checks. This runs once per appended event, on the writer's path.
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, LedgerEntryError> {
+        use std::io::Write as _;
+        let mut uuid = Uuid::encode_buffer();
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(br#"{"aggregate_id":"#);
+        write_canonical_str(
+            self.aggregate_id.hyphenated().encode_lower(&mut uuid),
+            &mut out,
+        );
+        let _ = write!(out, r#","aggregate_sequence":{}"#, self.aggregate_sequence);
+        out.extend_from_slice(br#","aggregate_type":"#);
+        write_canonical_str(&self.aggregate_type, &mut out);
+        out.extend_from_slice(br#","event_id":"#);
+        write_canonical_str(self.event_id.hyphenated().encode_lower(&mut uuid), &mut out);
+        let _ = write!(out, r#","global_sequence":{}"#, self.global_sequence);
+        out.extend_from_slice(br#","occurred_on":"#);
+        write_canonical_str(&self.occurred_on, &mut out);
+        out.extend_from_slice(br#","payload":"#);
+        if write_canonical(&self.payload, &mut out).is_err() {
+            // the error names its path from the entry's root, as the value form does
+            return self.canonical_bytes_of_value();
+        }
+        match self.store_version {
+            Some(v) => {
+                let _ = write!(out, r#","store_version":{v}}}"#);
+            }
+            None => out.extend_from_slice(br#","store_version":null}"#),
+        }
+        Ok(out)
+    }
+
+    /// The canonical bytes by way of a value tree of the whole entry: the definition
+    /// [`LedgerEntry::canonical_bytes`] must agree with.
+    pub fn canonical_bytes_of_value(&self) -> Result<Vec<u8>, LedgerEntryError> {
         let value = serde_json::to_value(self)?;
         Ok(canonical_json(&value)?)
     }
@@ -205,5 +243,60 @@ mod tests {
         let a = LedgerEntry::chain_hash(&GENESIS_HASH, b"x");
         assert_ne!(a, LedgerEntry::chain_hash(&[1u8; 32], b"x"));
         assert_ne!(a, LedgerEntry::chain_hash(&GENESIS_HASH, b"y"));
+    }
+
+    /// Any JSON value: objects with keys in any order, strings with escapes and CJK,
+    /// integers of both signs and, now and then, a float (which has no canonical form).
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            "[a-z\\u{0}-\\u{1f}\"\\\\中信 ]{0,12}".prop_map(Value::String),
+            (-1.0e6f64..1.0e6).prop_map(|f| Value::from(f + 0.5)),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec(("[a-z_\"中]{0,6}", inner), 0..4)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_bytes_written_field_by_field_equal_those_of_the_value(
+            payload in any_json(),
+            global_sequence in proptest::prelude::any::<u64>(),
+            aggregate_sequence in proptest::prelude::any::<u64>(),
+            aggregate_type in "[a-z_\"\\u{1}]{0,16}",
+            occurred_on in "[0-9TZ:.\\u{7}-]{0,27}",
+            store_version in proptest::prelude::any::<Option<i32>>(),
+            ids in proptest::prelude::any::<(u128, u128)>(),
+        ) {
+            let e = LedgerEntry {
+                global_sequence,
+                event_id: Uuid::from_u128(ids.0),
+                aggregate_type,
+                aggregate_id: Uuid::from_u128(ids.1),
+                aggregate_sequence,
+                occurred_on,
+                store_version,
+                payload,
+            };
+            match (e.canonical_bytes(), e.canonical_bytes_of_value()) {
+                (Ok(fast), Ok(reference)) => proptest::prop_assert_eq!(fast, reference),
+                (Err(fast), Err(reference)) => {
+                    proptest::prop_assert_eq!(fast.to_string(), reference.to_string())
+                }
+                (fast, reference) => proptest::prop_assert!(
+                    false,
+                    "the two forms disagree: {fast:?} against {reference:?}"
+                ),
+            }
+        }
     }
 }
