@@ -20,7 +20,11 @@
 //! 3. the same with 2 connections (a light load, for latency);
 //! 4. `GET /v1/credit/subjects/{uscc}/entries` for the same subjects: the same reads
 //!    (log position, rule and catalogue versions, the subject's facts, the fold) with no
-//!    answer to log — what the query log costs is the difference to run 2.
+//!    answer to log — what the query log costs is the difference to run 2;
+//! 5. the check again at fixed rates, 25, 50 and 80 % of run 2's throughput, with `oha`
+//!    (`cargo install oha`; skipped with a note when it is missing), each latency
+//!    counted from the request's scheduled start (`--latency-correction`): the issue's
+//!    "p99 at 80 % load", which `wrk` cannot hold.
 //!
 //! It prints throughput and latency percentiles of each and the check/healthz ratio. The
 //! bench runs with the `jianxin` binary's allocator (mimalloc).
@@ -168,6 +172,13 @@ fn wrk(
     seconds: u64,
     connections: u64,
 ) -> anyhow::Result<Measured> {
+    // progress on stderr, so that a profiler can be started at a run's beginning
+    let what = script.and_then(|s| s.file_stem()).and_then(|s| s.to_str());
+    eprintln!(
+        "{} wrk {url} {} c={connections} for {seconds} s",
+        stamp(),
+        what.unwrap_or("")
+    );
     let mut cmd = Command::new("wrk");
     cmd.args([
         "-t2",
@@ -211,14 +222,109 @@ fn wrk(
     })
 }
 
+/// The time of day, for the progress lines.
+fn stamp() -> String {
+    use jianxin_projections::Clock;
+    SystemClock.now().format("%H:%M:%S").to_string()
+}
+
+/// The asked subjects: 10,000 of the seeded ones and 1,000 never listed.
+fn asked(n: u64) -> Vec<String> {
+    let seeded = (0..10_000u64).map(|k| uscc(k * (n / 10_000).max(1) % n.max(1)));
+    seeded
+        .chain((0..1_000u64).map(|k| uscc(n + 1 + k)))
+        .collect()
+}
+
+/// The same questions as the wrk script, as a file of URLs for `oha`.
+fn url_file(dir: &Path, base: &str, n: u64) -> anyhow::Result<PathBuf> {
+    let mut lines = String::new();
+    for (k, subject) in asked(n).iter().enumerate() {
+        lines.push_str(&format!(
+            "{base}/v1/credit/check?subject={subject}&scenario=government_procurement&date={}-06-01&purpose=bench\n",
+            2019 + k % 9
+        ));
+    }
+    let path = dir.join("check.urls");
+    std::fs::write(&path, lines)?;
+    Ok(path)
+}
+
+/// `oha` at a fixed total rate (`-q`), each latency counted from the request's
+/// scheduled start (`--latency-correction`), so that a stall counts against every
+/// request it delays. `None` when `oha` is not installed (`cargo install oha`).
+fn oha(
+    urls: &Path,
+    token: &str,
+    rate: u64,
+    seconds: u64,
+    connections: u64,
+) -> anyhow::Result<Option<Measured>> {
+    eprintln!(
+        "{} oha {} q={rate} c={connections} for {seconds} s",
+        stamp(),
+        urls.display()
+    );
+    let out = Command::new("oha")
+        .args([
+            "--no-tui",
+            "--output-format",
+            "json",
+            "--latency-correction",
+            "--wait-ongoing-requests-after-deadline",
+            "--urls-from-file",
+            "-q",
+            &rate.to_string(),
+            "-c",
+            &connections.to_string(),
+            "-z",
+            &format!("{seconds}s"),
+            "-H",
+            &format!("Authorization: Bearer {token}"),
+        ])
+        .arg(urls)
+        .output();
+    let out = match out {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        other => other?,
+    };
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        anyhow::anyhow!(
+            "oha printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let ms = |p: &str| -> String {
+        v["latencyPercentiles"][p]
+            .as_f64()
+            .map(|s| format!("{:.2}ms", s * 1000.0))
+            .unwrap_or_else(|| "?".into())
+    };
+    let non2xx = v["statusCodeDistribution"]
+        .as_object()
+        .map(|codes| {
+            codes
+                .iter()
+                .filter(|(code, _)| !code.starts_with('2'))
+                .filter_map(|(_, n)| n.as_u64())
+                .sum()
+        })
+        .unwrap_or(0);
+    let unanswered: u64 = v["errorDistribution"]
+        .as_object()
+        .map(|e| e.values().filter_map(|n| n.as_u64()).sum())
+        .unwrap_or(0);
+    Ok(Some(Measured {
+        rps: v["summary"]["requestsPerSec"].as_f64().unwrap_or(0.0),
+        p50: ms("p50"),
+        p90: ms("p90"),
+        p99: ms("p99"),
+        non2xx: non2xx + unanswered,
+    }))
+}
+
 fn lua_script(dir: &Path, n: u64) -> anyhow::Result<PathBuf> {
-    let mut subjects = vec![];
-    for k in 0..10_000u64 {
-        subjects.push(format!("\"{}\"", uscc(k * (n / 10_000).max(1) % n.max(1))));
-    }
-    for k in 0..1_000u64 {
-        subjects.push(format!("\"{}\"", uscc(n + 1 + k)));
-    }
+    let subjects: Vec<String> = asked(n).iter().map(|s| format!("\"{s}\"")).collect();
     let script = format!(
         "local s = {{{}}}\nlocal i = 0\nrequest = function()\n  i = i + 1\n  local subject = s[(i * 7919) % #s + 1]\n  local year = 2019 + (i % 9)\n  local path = string.format(\"/v1/credit/check?subject=%s&scenario=government_procurement&date=%d-06-01&purpose=bench\", subject, year)\n  return wrk.format(\"GET\", path)\nend\n",
         subjects.join(",")
@@ -306,6 +412,23 @@ async fn main() -> anyhow::Result<()> {
             ])
         })
         .await??;
+    // the latency at fixed rates: 25, 50 and 80 % of the check's throughput just measured
+    let mut results = results;
+    if let Some(max) = results.get(1).map(|(_, m)| m.rps) {
+        let urls = url_file(&dir, &base, a.entries)?;
+        for share in [25u64, 50, 80] {
+            let rate = ((max * share as f64 / 100.0).round() as u64).max(1);
+            let (t, u) = (token.clone(), urls.clone());
+            let fixed = tokio::task::spawn_blocking(move || oha(&u, &t, rate, s, c)).await??;
+            match fixed {
+                Some(m) => results.push((format!("check {share}% q={rate}"), m)),
+                None => {
+                    eprintln!("oha is not installed (cargo install oha): no fixed-rate runs");
+                    break;
+                }
+            }
+        }
+    }
     server.abort();
     println!(
         "credit check over HTTP, {} list entries, {s} s per run, wrk -t2",
