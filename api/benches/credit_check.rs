@@ -350,7 +350,14 @@ async fn main() -> anyhow::Result<()> {
     }
     // the run appends the logged answers: work on a copy so runs start alike
     let run_db = dir.join("run.db");
-    for ext in ["", "-wal", "-shm"] {
+    for ext in [
+        "",
+        "-wal",
+        "-shm",
+        ".query-index",
+        ".query-index-wal",
+        ".query-index-shm",
+    ] {
         let _ = std::fs::remove_file(format!("{}{ext}", run_db.display()));
     }
     std::fs::copy(&db, &run_db)?;

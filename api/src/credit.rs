@@ -400,7 +400,7 @@ pub async fn check_batch(
 /// A logged query by id.
 pub async fn logged(log: &EventLog, id: Uuid) -> Result<LoggedQuery, OpError> {
     let id = id.hyphenated().to_string();
-    logged_queries(log.database(), Some(&id), None, None, 1)
+    logged_queries(log, Some(&id), None, None, 1)
         .await?
         .into_iter()
         .next()
@@ -541,7 +541,7 @@ pub async fn impact(
     let now = clock.now();
     let seq = log_position(log.database()).await?;
     let mut out = vec![];
-    for row in logged_queries(log.database(), None, Some(uscc.as_str()), None, 10_000).await? {
+    for row in logged_queries(log, None, Some(uscc.as_str()), None, 10_000).await? {
         let Ok(given) = serde_json::from_value::<CheckAnswer>(row.answer.clone()) else {
             continue;
         };

@@ -184,7 +184,7 @@ pub async fn seed_credit(state: &AppState) -> Result<usize, OpError> {
 /// The procurement system's question about [`DEMO_ANNULLED`] while it was listed
 /// (once: a second seeding finds it in the log).
 async fn ask_before_annulment(state: &AppState, clock: &FixedClock) -> Result<usize, OpError> {
-    let asked = logged_queries(state.log.database(), None, Some(DEMO_ANNULLED), None, 1).await?;
+    let asked = logged_queries(&state.log, None, Some(DEMO_ANNULLED), None, 1).await?;
     if !asked.is_empty() {
         return Ok(0);
     }

@@ -8,7 +8,10 @@
 //! trips ([`EventLog::append_fresh_group`]).
 //!
 //! The service starts one writer task per process ([`QueryLog::grouped`]); the command
-//! line appends directly ([`QueryLog::Direct`]).
+//! line appends directly ([`QueryLog::Direct`]). Beside the writer, a task copies the
+//! logged answers into the index by subject every [`INDEX_EVERY`] (on SQLite a file of
+//! its own, filled after the commit: [`jianxin_projections::store::QuerySubjectIndex`]),
+//! so that a search by subject finds little left to copy.
 
 use jianxin_domain::credit::query::{CreditQuery, QueryCommand};
 use jianxin_domain::event_log::{CommandMeta, Issued};
@@ -20,6 +23,9 @@ use crate::ops::OpError;
 
 /// The most answers one group commits.
 pub const GROUP_MAX: usize = 256;
+
+/// How often the service brings the query log's index by subject up to the log.
+pub const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 type Reply = oneshot::Sender<Result<(), Failed>>;
 
@@ -59,6 +65,9 @@ impl QueryLog {
         };
         let (tx, rx) = mpsc::channel(4 * GROUP_MAX);
         handle.spawn(writer(log.with_own_connection(), rx));
+        if log.query_subjects().is_some() {
+            handle.spawn(keep_index(log.clone(), tx.downgrade()));
+        }
         QueryLog::Grouped(tx)
     }
 
@@ -93,6 +102,27 @@ impl QueryLog {
                     Err(_) => Err(stopped()),
                 }
             }
+        }
+    }
+}
+
+/// Copies the logged answers into the index by subject every [`INDEX_EVERY`], for as
+/// long as the query log it serves is in use.
+async fn keep_index(log: EventLog, alive: mpsc::WeakSender<(Uuid, Issued<QueryCommand>, Reply)>) {
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(INDEX_EVERY).await;
+        if alive.upgrade().is_none() {
+            return;
+        }
+        match log.catch_up_query_index().await {
+            Ok(_) => failing = false,
+            // said once per spell of failures; a search copies what is missing anyway
+            Err(e) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "query index by subject: copy failed");
+            }
+            Err(_) => {}
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::registry::AGGREGATE_NAMES;
 use crate::StoreError;
 
 /// The schema version this binary writes; raised with every schema change.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Read-model tables (rebuildable; the service may rewrite them).
 pub const READ_MODEL_TABLES: &[&str] = &[
@@ -204,6 +204,9 @@ impl Database {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 tx.execute(include_str!("schema/sqlite.sql")).await?;
                 tx.execute(include_str!("schema/read_models.sql")).await?;
+                // schema 10 moved it to a file of its own (store/query_subjects.rs)
+                tx.execute("DROP INDEX IF EXISTS credit_queries_subject")
+                    .await?;
                 for name in AGGREGATE_NAMES {
                     tx.execute(sqlite_events_ddl(name).as_str()).await?;
                 }
@@ -223,6 +226,13 @@ impl Database {
                 let result = async {
                     conn.execute(include_str!("schema/postgres.sql")).await?;
                     conn.execute(include_str!("schema/read_models.sql")).await?;
+                    // the query log by subject: an ordinary index here, where the WAL
+                    // records rows (on SQLite, store/query_subjects.rs)
+                    conn.execute(
+                        "CREATE INDEX IF NOT EXISTS credit_queries_subject \
+                         ON credit_queries (uscc, global_sequence)",
+                    )
+                    .await?;
                     crate::registry::run_esrs_migrations(pool).await?;
                     for name in AGGREGATE_NAMES {
                         conn.execute(pg_events_triggers(name).as_str()).await?;

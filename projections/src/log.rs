@@ -50,6 +50,9 @@ pub struct EventLog {
     /// On SQLite, the connection groups of fresh aggregates are appended on
     /// ([`EventLog::append_fresh_group`]).
     group_writer: Option<crate::store::SqliteGroupWriter>,
+    /// On SQLite, the query log's index by subject, in a file of its own
+    /// ([`crate::store::QuerySubjectIndex`]).
+    query_subjects: Option<std::sync::Arc<crate::store::QuerySubjectIndex>>,
 }
 
 /// One stored version of reference data: when it was recorded, its digest, its text.
@@ -78,12 +81,15 @@ impl EventLog {
     pub async fn open(location: &DbLocation) -> Result<EventLog, StoreError> {
         let db = Database::connect(location).await?;
         let stores = std::sync::Arc::new(Stores::new(&db).await?);
-        let (reader, group_writer) = match location {
+        let (reader, group_writer, query_subjects) = match location {
             DbLocation::Sqlite(path) => (
                 Some(std::sync::Arc::new(crate::store::SqliteReader::new(path))),
                 Some(crate::store::SqliteGroupWriter::new(path)),
+                Some(std::sync::Arc::new(crate::store::QuerySubjectIndex::new(
+                    path,
+                ))),
             ),
-            DbLocation::Postgres(_) => (None, None),
+            DbLocation::Postgres(_) => (None, None, None),
         };
         Ok(EventLog {
             db,
@@ -91,7 +97,26 @@ impl EventLog {
             reference: std::sync::Arc::default(),
             reader,
             group_writer,
+            query_subjects,
         })
+    }
+
+    /// On SQLite, the query log's index by subject (PostgreSQL indexes the table).
+    pub fn query_subjects(&self) -> Option<&std::sync::Arc<crate::store::QuerySubjectIndex>> {
+        self.query_subjects.as_ref()
+    }
+
+    /// Brings the query log's index by subject up to the log (SQLite; nothing to do on
+    /// PostgreSQL): the service runs it every few seconds so that searches find little
+    /// to copy. The ledger position it covers.
+    pub async fn catch_up_query_index(&self) -> Result<Option<u64>, StoreError> {
+        let Some(index) = self.query_subjects.clone() else {
+            return Ok(None);
+        };
+        tokio::task::spawn_blocking(move || index.catch_up())
+            .await
+            .map_err(|e| StoreError::Encoding(format!("the query index copy stopped: {e}")))?
+            .map(Some)
     }
 
     /// What a credit check reads of credit subject `subject_id`, in one statement (see

@@ -619,7 +619,7 @@ on_both!(
         assert_eq!(rows(db.log.database()).await, before);
         // and a logged answer reads back as given
         let last = jianxin_projections::read_models::logged_queries(
-            db.log.database(),
+            &db.log,
             None,
             Some("91330102MA0002509X"),
             None,

@@ -901,3 +901,62 @@ cli_on_both!(
         );
     }
 );
+
+/// On SQLite the query log's index by subject is a file of its own, filled after the
+/// answers are committed (projections/src/store/query_subjects.rs). A search still finds
+/// every answer; a deleted index is made again; and an index left from a later state of
+/// the log than a restored backup is emptied and filled again, so a search never shows an
+/// answer the log does not hold.
+#[tokio::test]
+async fn c7_the_query_index_by_subject_follows_the_log_it_indexes() {
+    let d = Deployment::new(false).await;
+    let now = "2026-02-01T02:00:00Z";
+    let found = |d: &Deployment| -> Vec<String> {
+        let v = ok(run_at(d, now, &["credit", "queries", "--subject", A]));
+        v["queries"]
+            .as_array()
+            .map(|q| {
+                q.iter()
+                    .map(|q| q["query_id"].as_str().unwrap_or("?").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let id = |v: Value| v["query_id"].as_str().unwrap_or("?").to_string();
+    let first = id(check(&d, now, A, "2026-01-01", None));
+    check(&d, now, B, "2026-01-01", None);
+    let second = id(check(&d, now, A, "2026-01-02", None));
+    assert_eq!(found(&d), [second.clone(), first.clone()]);
+    let index = std::path::PathBuf::from(format!("{}.query-index", d.db));
+    assert!(index.exists(), "the index file beside the log");
+    // a backup of the log (no process runs: the file and any -wal are the log)
+    let files = |base: &str| ["", "-wal"].map(|s| (format!("{}{s}", d.db), format!("{base}{s}")));
+    let backup = d.path("backup.db").display().to_string();
+    for (live, copy) in files(&backup) {
+        if std::path::Path::new(&live).exists() {
+            std::fs::copy(&live, &copy).expect("back up");
+        }
+    }
+    let third = id(check(&d, now, A, "2026-01-03", None));
+    assert_eq!(found(&d).len(), 3);
+    // the log restored from the backup: the index is ahead of it and starts again
+    for (live, copy) in files(&backup) {
+        let _ = std::fs::remove_file(&live);
+        if std::path::Path::new(&copy).exists() {
+            std::fs::copy(&copy, &live).expect("restore");
+        }
+    }
+    let _ = std::fs::remove_file(format!("{}-shm", d.db));
+    let after_restore = found(&d);
+    assert_eq!(after_restore, [second.clone(), first.clone()]);
+    assert!(!after_restore.contains(&third));
+    // deleted, it is made again from the log
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", index.display()));
+    }
+    let fourth = id(check(&d, now, A, "2026-01-04", None));
+    assert_eq!(found(&d), [fourth, second, first]);
+    assert!(index.exists());
+    assert_eq!(d.run(&["log", "verify"]).code, 0);
+    d.finish().await;
+}

@@ -130,7 +130,7 @@ pub async fn credit(
                 limit,
             } => {
                 let rows = logged_queries(
-                    log.database(),
+                    &log,
                     None,
                     subject.as_deref(),
                     requester.as_deref(),

@@ -241,7 +241,7 @@ async fn queries(
     let own = (caller.0.role == Role::ExternalSystem).then(|| caller.0.sub.clone());
     let requester = own.or(q.requester);
     let rows = jianxin_projections::read_models::logged_queries(
-        state.log.database(),
+        &state.log,
         None,
         q.subject.as_deref(),
         requester.as_deref(),

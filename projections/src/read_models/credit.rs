@@ -566,30 +566,88 @@ pub struct LoggedQuery {
 }
 
 /// Logged queries filtered by subject, requester and/or id, newest first, at most `limit`.
+/// Each filter has its own statement so that an index drives it; on SQLite the subject's
+/// answers are found through [`crate::store::QuerySubjectIndex`].
 pub async fn logged_queries(
-    db: &Database,
+    log: &crate::EventLog,
     query_id: Option<&str>,
     subject: Option<&str>,
     requester: Option<&str>,
     limit: i64,
 ) -> Result<Vec<LoggedQuery>, StoreError> {
-    const SQL: &str = "SELECT query_id, uscc, scenario, valid_date, requester, role, purpose, \
-        decision, recorded_at, answer, feedback FROM credit_queries \
-        WHERE (CAST($1 AS TEXT) IS NULL OR query_id = $1) \
-        AND (CAST($2 AS TEXT) IS NULL OR uscc = $2) \
-        AND (CAST($3 AS TEXT) IS NULL OR requester = $3) \
-        ORDER BY global_sequence DESC LIMIT $4";
+    const ONE: &str = "WHERE query_id = $1 AND (CAST($2 AS TEXT) IS NULL OR uscc = $2) \
+        AND (CAST($3 AS TEXT) IS NULL OR requester = $3) ORDER BY global_sequence DESC LIMIT $4";
+    const SUBJECT: &str = "WHERE uscc = $1 AND (CAST($2 AS TEXT) IS NULL OR requester = $2) \
+        ORDER BY global_sequence DESC LIMIT $3";
+    const REQUESTER: &str = "WHERE requester = $1 ORDER BY global_sequence DESC LIMIT $2";
+    const ALL: &str = "ORDER BY global_sequence DESC LIMIT $1";
+    let db = log.database();
+    match (query_id, subject, requester) {
+        (Some(id), subject, requester) => {
+            logged_rows(db, ONE, &[Some(id), subject, requester], limit).await
+        }
+        (None, Some(uscc), requester) => match log.query_subjects() {
+            Some(index) => by_indexed_subject(db, index, uscc, requester, limit).await,
+            None => logged_rows(db, SUBJECT, &[Some(uscc), requester], limit).await,
+        },
+        (None, None, Some(requester)) => {
+            logged_rows(db, REQUESTER, &[Some(requester)], limit).await
+        }
+        (None, None, None) => logged_rows(db, ALL, &[], limit).await,
+    }
+}
+
+/// The subject's answers at the positions its index gives, a thousand positions a
+/// statement, until `limit` rows pass the requester filter.
+async fn by_indexed_subject(
+    db: &Database,
+    index: &std::sync::Arc<crate::store::QuerySubjectIndex>,
+    uscc: &str,
+    requester: Option<&str>,
+    limit: i64,
+) -> Result<Vec<LoggedQuery>, StoreError> {
+    const AT: &str = "WHERE global_sequence IN (SELECT value FROM json_each($1)) AND uscc = $2 \
+        AND (CAST($3 AS TEXT) IS NULL OR requester = $3) ORDER BY global_sequence DESC LIMIT $4";
+    let positions = {
+        let index = index.clone();
+        let uscc = uscc.to_string();
+        tokio::task::spawn_blocking(move || index.positions(&uscc))
+            .await
+            .map_err(|e| StoreError::Encoding(format!("the query index search stopped: {e}")))??
+    };
+    let mut out = Vec::new();
+    for chunk in positions.chunks(1_000) {
+        let left = limit - out.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let json = serde_json::to_string(chunk)?;
+        out.extend(logged_rows(db, AT, &[Some(&json), Some(uscc), requester], left).await?);
+    }
+    Ok(out)
+}
+
+/// The rows of `credit_queries` that `filter` (its parameters `binds`, then the limit)
+/// selects.
+async fn logged_rows(
+    db: &Database,
+    filter: &'static str,
+    binds: &[Option<&str>],
+    limit: i64,
+) -> Result<Vec<LoggedQuery>, StoreError> {
+    // sql-safe: only one of the constant filters above is interpolated; values are bound
+    let sql = format!(
+        "SELECT query_id, uscc, scenario, valid_date, requester, role, purpose, decision, \
+         recorded_at, answer, feedback FROM credit_queries {filter}"
+    );
     macro_rules! run {
         ($pool:expr) => {{
+            let mut query = sqlx::query(&sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
             let mut out = vec![];
-            for r in sqlx::query(SQL)
-                .bind(query_id)
-                .bind(subject)
-                .bind(requester)
-                .bind(limit)
-                .fetch_all($pool)
-                .await?
-            {
+            for r in query.bind(limit).fetch_all($pool).await? {
                 let answer: String = r.try_get("answer")?;
                 let feedback: String = r.try_get("feedback")?;
                 out.push(LoggedQuery {

@@ -159,7 +159,9 @@ CREATE TABLE IF NOT EXISTS credit_queries (
     global_sequence BIGINT NOT NULL,
     feedback        TEXT   NOT NULL
 );
-CREATE INDEX IF NOT EXISTS credit_queries_subject ON credit_queries (uscc, global_sequence);
+-- In log order, for copying answers into the index by subject (SQLite: a file of its
+-- own, store/query_subjects.rs; PostgreSQL: `credit_queries_subject`, db.rs).
+CREATE INDEX IF NOT EXISTS credit_queries_sequence ON credit_queries (global_sequence);
 CREATE INDEX IF NOT EXISTS credit_queries_requester ON credit_queries (requester, global_sequence);
 -- Enforcement cases (issue 8): one row per case for `case list` and the deviations scan.
 CREATE TABLE IF NOT EXISTS enforcement_cases (

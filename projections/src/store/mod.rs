@@ -4,6 +4,7 @@
 mod batch;
 mod envelope;
 mod postgres;
+mod query_subjects;
 mod read_model;
 mod sqlite;
 mod sqlite_group;
@@ -12,6 +13,7 @@ mod sqlite_reader;
 pub use batch::{Applied, BatchWriter};
 pub use envelope::Envelope;
 pub use postgres::PgLogStore;
+pub use query_subjects::QuerySubjectIndex;
 pub use read_model::{Bind, ReadModel, ReadModels, Tx};
 pub(crate) use sqlite::decode_row as decode_sqlite_row;
 pub use sqlite::{SqliteStore, StripedLocks};
