@@ -207,6 +207,16 @@ impl Database {
                 // schema 10 moved it to a file of its own (store/query_subjects.rs)
                 tx.execute("DROP INDEX IF EXISTS credit_queries_subject")
                     .await?;
+                // and reads the answer from its event, not from a copy
+                let copied: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM pragma_table_info('credit_queries') WHERE name = 'answer'",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                if copied > 0 {
+                    tx.execute("ALTER TABLE credit_queries DROP COLUMN answer")
+                        .await?;
+                }
                 for name in AGGREGATE_NAMES {
                     tx.execute(sqlite_events_ddl(name).as_str()).await?;
                 }
@@ -227,10 +237,12 @@ impl Database {
                     conn.execute(include_str!("schema/postgres.sql")).await?;
                     conn.execute(include_str!("schema/read_models.sql")).await?;
                     // the query log by subject: an ordinary index here, where the WAL
-                    // records rows (on SQLite, store/query_subjects.rs)
+                    // records rows (on SQLite, store/query_subjects.rs); since schema
+                    // 10 the answer is read from its event, not from a copy
                     conn.execute(
                         "CREATE INDEX IF NOT EXISTS credit_queries_subject \
-                         ON credit_queries (uscc, global_sequence)",
+                         ON credit_queries (uscc, global_sequence); \
+                         ALTER TABLE credit_queries DROP COLUMN IF EXISTS answer",
                     )
                     .await?;
                     crate::registry::run_esrs_migrations(pool).await?;
@@ -380,5 +392,53 @@ mod tests {
             .map(|l| l.redacted())
             .unwrap_or_default();
         assert!(!redacted.contains("secret"));
+    }
+
+    /// A schema-9 query log (the answer copied in a column, the index by subject in the
+    /// file) is brought to schema 10, its rows kept, and a second start changes nothing.
+    #[tokio::test]
+    async fn schema_9_query_log_is_migrated_in_place() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("old.db");
+        let old = rusqlite::Connection::open(&path).expect("open");
+        old.execute_batch(
+            "CREATE TABLE jianxin_schema (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL);
+             INSERT INTO jianxin_schema VALUES (9, '2026-12-01');
+             CREATE TABLE credit_queries (query_id TEXT NOT NULL PRIMARY KEY, uscc TEXT NOT NULL,
+                 scenario TEXT NOT NULL, valid_date TEXT NOT NULL, known_at TEXT NOT NULL,
+                 requester TEXT NOT NULL, role TEXT NOT NULL, purpose TEXT NOT NULL,
+                 decision TEXT NOT NULL, log_seq BIGINT NOT NULL, answer TEXT NOT NULL,
+                 recorded_at TEXT NOT NULL, global_sequence BIGINT NOT NULL, feedback TEXT NOT NULL);
+             CREATE INDEX credit_queries_subject ON credit_queries (uscc, global_sequence);
+             INSERT INTO credit_queries VALUES ('q', 'S', 'subsidy', '2026-01-01', 'k', 'r',
+                 'credit_officer', 'p', 'allowed', 1, '{}', 't', 1, '[]');",
+        )
+        .expect("schema 9");
+        drop(old);
+        for _ in 0..2 {
+            let db = Database::connect(&DbLocation::Sqlite(path.clone()))
+                .await
+                .expect("migrated");
+            assert_eq!(db.schema_version().await.expect("version"), SCHEMA_VERSION);
+            db.close().await;
+        }
+        let now = rusqlite::Connection::open(&path).expect("open");
+        let facts = |sql: &str| -> i64 { now.query_row(sql, [], |r| r.get(0)).expect(sql) };
+        assert_eq!(
+            facts("SELECT COUNT(*) FROM pragma_table_info('credit_queries') WHERE name = 'answer'"),
+            0
+        );
+        assert_eq!(
+            facts("SELECT COUNT(*) FROM sqlite_master WHERE name = 'credit_queries_subject'"),
+            0
+        );
+        assert_eq!(
+            facts("SELECT COUNT(*) FROM sqlite_master WHERE name = 'credit_queries_sequence'"),
+            1
+        );
+        assert_eq!(
+            facts("SELECT global_sequence FROM credit_queries WHERE query_id = 'q'"),
+            1
+        );
     }
 }

@@ -600,7 +600,7 @@ on_both!(
             async move {
                 const SQL: &str = "SELECT query_id || '|' || uscc || '|' || scenario || '|' || \
                     valid_date || '|' || known_at || '|' || requester || '|' || role || '|' || \
-                    purpose || '|' || decision || '|' || CAST(log_seq AS TEXT) || '|' || answer \
+                    purpose || '|' || decision || '|' || CAST(log_seq AS TEXT) \
                     || '|' || recorded_at || '|' || CAST(global_sequence AS TEXT) || '|' || \
                     feedback FROM credit_queries ORDER BY global_sequence";
                 let rows: Vec<String> = match &db {
@@ -629,6 +629,9 @@ on_both!(
         .expect("read");
         assert_eq!(last.len(), 1);
         assert_eq!(last[0].purpose, "采购 2509");
+        // the answer is read from its event: the one logged for this subject
+        assert_eq!(last[0].answer["subject"], "91330102MA0002509X");
+        assert_eq!(last[0].answer["query_id"], last[0].query_id.as_str());
         db.finish().await;
     }
 );

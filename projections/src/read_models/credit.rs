@@ -230,8 +230,9 @@ impl ReadModel<CreditQuery> for CreditQueries {
 }
 
 /// A `credit_queries` row of a logged answer: its text values in column order, then its
-/// `log_seq` and `global_sequence`.
-type CheckedRow = ([String; 11], i64, i64);
+/// `log_seq` and `global_sequence`. The answer itself is not copied: it is read from the
+/// event (see [`logged_rows`]).
+type CheckedRow = ([String; 10], i64, i64);
 
 /// The row of `event` if it is a logged answer (`None` for any other event).
 fn checked_row(
@@ -253,7 +254,6 @@ fn checked_row(
             recorded.actor.role.as_str().to_string(),
             purpose.clone(),
             enc(&answer.decision)?.replace('"', ""),
-            enc(answer)?,
             format_micros(&recorded.recorded_at),
         ],
         answer.log_seq as i64,
@@ -263,18 +263,18 @@ fn checked_row(
 
 /// Inserts `rows` into `credit_queries` (no feedback yet) in as few statements as fit.
 async fn insert_checked(rows: &[CheckedRow], mut tx: Tx<'_>) -> Result<(), StoreError> {
-    let mut binds = Vec::with_capacity(rows.len() * 13);
+    let mut binds = Vec::with_capacity(rows.len() * 12);
     for (text, log_seq, global_sequence) in rows {
         binds.extend(text[..9].iter().map(|t| Bind::Text(t)));
         binds.push(Bind::Int(*log_seq));
-        binds.extend(text[9..11].iter().map(|t| Bind::Text(t)));
+        binds.push(Bind::Text(&text[9]));
         binds.push(Bind::Int(*global_sequence));
     }
     tx.exec_rows(
         "INSERT INTO credit_queries (query_id, uscc, scenario, valid_date, known_at, \
-         requester, role, purpose, decision, log_seq, answer, recorded_at, \
+         requester, role, purpose, decision, log_seq, recorded_at, \
          global_sequence, feedback)",
-        13,
+        12,
         ", '[]'",
         &binds,
     )
@@ -628,18 +628,27 @@ async fn by_indexed_subject(
 }
 
 /// The rows of `credit_queries` that `filter` (its parameters `binds`, then the limit)
-/// selects.
+/// selects, each with the answer exactly as logged: read from its event, the first of the
+/// query's aggregate.
 async fn logged_rows(
     db: &Database,
     filter: &'static str,
     binds: &[Option<&str>],
     limit: i64,
 ) -> Result<Vec<LoggedQuery>, StoreError> {
-    // sql-safe: only one of the constant filters above is interpolated; values are bound
-    let sql = format!(
-        "SELECT query_id, uscc, scenario, valid_date, requester, role, purpose, decision, \
-         recorded_at, answer, feedback FROM credit_queries {filter}"
-    );
+    const COLUMNS: &str = "SELECT query_id, uscc, scenario, valid_date, requester, role, \
+        purpose, decision, recorded_at, feedback,";
+    const SQLITE: &str = "json_extract(e.payload, '$.data.answer') AS answer \
+        FROM credit_queries JOIN credit_query_events e \
+        ON e.aggregate_id = query_id AND e.sequence_number = 1";
+    const POSTGRES: &str = "(e.payload -> 'data' -> 'answer')::text AS answer \
+        FROM credit_queries JOIN credit_query_events e \
+        ON e.aggregate_id = query_id::uuid AND e.sequence_number = 1";
+    // sql-safe: only the constants above are interpolated; values are bound
+    let sql = match db {
+        Database::Sqlite(_) => format!("{COLUMNS} {SQLITE} {filter}"),
+        Database::Postgres(_) => format!("{COLUMNS} {POSTGRES} {filter}"),
+    };
     macro_rules! run {
         ($pool:expr) => {{
             let mut query = sqlx::query(&sql);

@@ -143,6 +143,8 @@ CREATE TABLE IF NOT EXISTS credit_entries (
     global_sequence BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS credit_entries_list ON credit_entries (list, uscc);
+-- The query log's row per answer; the answer itself is read from its logged event
+-- (`credit_query_events`), not kept a second time here (dropped in schema 10).
 CREATE TABLE IF NOT EXISTS credit_queries (
     query_id        TEXT   NOT NULL PRIMARY KEY,
     uscc            TEXT   NOT NULL,
@@ -154,7 +156,6 @@ CREATE TABLE IF NOT EXISTS credit_queries (
     purpose         TEXT   NOT NULL,
     decision        TEXT   NOT NULL,
     log_seq         BIGINT NOT NULL,
-    answer          TEXT   NOT NULL,
     recorded_at     TEXT   NOT NULL,
     global_sequence BIGINT NOT NULL,
     feedback        TEXT   NOT NULL
