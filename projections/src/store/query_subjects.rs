@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 
-use super::sqlite_reader::store_error;
+use super::sqlite_reader::{open_read_only, store_error};
 use crate::StoreError;
 
 /// Pairs copied per transaction of the index file.
@@ -97,7 +97,7 @@ impl QuerySubjectIndex {
             Some(conns) => conns,
             None => {
                 // the log first: a missing log makes no index file beside it
-                let log = self.open_log().map_err(store_error)?;
+                let log = open_read_only(&self.log).map_err(store_error)?;
                 (self.open_index().map_err(store_error)?, log)
             }
         };
@@ -116,15 +116,6 @@ impl QuerySubjectIndex {
             "PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
         )?;
         conn.execute_batch(SCHEMA)?;
-        Ok(conn)
-    }
-
-    fn open_log(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.log,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(5))?;
         Ok(conn)
     }
 }

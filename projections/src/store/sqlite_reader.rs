@@ -63,15 +63,21 @@ impl SqliteReader {
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        // A WAL reader waits only in rare moments (recovery after a crash); never long.
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.set_prepared_statement_cache_capacity(16);
-        Ok(conn)
+        open_read_only(&self.path)
     }
+}
+
+/// A read-only connection to the SQLite file at `path` (also the query index's, to read
+/// the log it copies from).
+pub(crate) fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // A WAL reader waits only in rare moments (recovery after a crash); never long.
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(16);
+    Ok(conn)
 }
 
 /// A failed rusqlite call as a store error, its kind kept (as sqlx's errors are
