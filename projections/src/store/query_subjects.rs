@@ -269,6 +269,37 @@ mod tests {
         assert_eq!(odd.first(), Some(&(BATCH + 5)));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(24))]
+        /// Whatever the order of answers, copies and searches, a search returns exactly
+        /// the subject's answers in the log, newest first.
+        #[test]
+        fn a_search_finds_what_a_scan_of_the_log_finds(
+            steps in proptest::collection::vec((0u8..4, proptest::bool::ANY), 1..60)
+        ) {
+            let dir = tempfile::tempdir().expect("dir");
+            let (path, c) = log_file(dir.path());
+            let index = QuerySubjectIndex::new(&path);
+            let mut logged: Vec<(i64, String)> = vec![];
+            for (seq, (subject, copy)) in (1..).zip(steps) {
+                let uscc = format!("S{subject}");
+                answer(&c, seq, &uscc);
+                logged.push((seq, uscc));
+                if copy {
+                    index.catch_up().expect("copy");
+                }
+                let asked = format!("S{}", seq % 4);
+                let mut expected: Vec<i64> = logged
+                    .iter()
+                    .filter(|(_, u)| *u == asked)
+                    .map(|(s, _)| *s)
+                    .collect();
+                expected.reverse();
+                proptest::prop_assert_eq!(index.positions(&asked).expect("search"), expected);
+            }
+        }
+    }
+
     #[test]
     fn a_missing_log_is_an_unavailable_database() {
         let dir = tempfile::tempdir().expect("dir");
