@@ -110,13 +110,10 @@ impl EventLog {
     /// PostgreSQL): the service runs it every few seconds so that searches find little
     /// to copy. The ledger position it covers.
     pub async fn catch_up_query_index(&self) -> Result<Option<u64>, StoreError> {
-        let Some(index) = self.query_subjects.clone() else {
+        let Some(index) = &self.query_subjects else {
             return Ok(None);
         };
-        tokio::task::spawn_blocking(move || index.catch_up())
-            .await
-            .map_err(|e| StoreError::Encoding(format!("the query index copy stopped: {e}")))?
-            .map(Some)
+        index.off_runtime(|i| i.catch_up()).await.map(Some)
     }
 
     /// What a credit check reads of credit subject `subject_id`, in one statement (see

@@ -608,13 +608,8 @@ async fn by_indexed_subject(
 ) -> Result<Vec<LoggedQuery>, StoreError> {
     const AT: &str = "WHERE global_sequence IN (SELECT value FROM json_each($1)) AND uscc = $2 \
         AND (CAST($3 AS TEXT) IS NULL OR requester = $3) ORDER BY global_sequence DESC LIMIT $4";
-    let positions = {
-        let index = index.clone();
-        let uscc = uscc.to_string();
-        tokio::task::spawn_blocking(move || index.positions(&uscc))
-            .await
-            .map_err(|e| StoreError::Encoding(format!("the query index search stopped: {e}")))??
-    };
+    let asked = uscc.to_string();
+    let positions = index.off_runtime(move |i| i.positions(&asked)).await?;
     let mut out = Vec::new();
     for chunk in positions.chunks(1_000) {
         let left = limit - out.len() as i64;

@@ -88,6 +88,17 @@ impl QuerySubjectIndex {
         })
     }
 
+    /// Runs `call` on this index on a blocking thread, for callers on the async runtime.
+    pub async fn off_runtime<T: Send + 'static>(
+        self: &std::sync::Arc<Self>,
+        call: impl FnOnce(&QuerySubjectIndex) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let index = self.clone();
+        tokio::task::spawn_blocking(move || call(&index))
+            .await
+            .map_err(|e| StoreError::Encoding(format!("the query index stopped: {e}")))?
+    }
+
     fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection, &Connection) -> rusqlite::Result<T>,
