@@ -238,7 +238,7 @@ async fn answer_now(
         &uscc,
         known_at,
         &basis,
-        &reading.facts,
+        reading.facts(),
         reading.log_seq,
         query_id,
     )

@@ -47,6 +47,9 @@ pub struct EventLog {
     /// On SQLite, read-only connections for the credit check's reads, made on the
     /// calling thread ([`crate::store::SqliteReader`]).
     reader: Option<std::sync::Arc<crate::store::SqliteReader>>,
+    /// On SQLite, the credit facts of recently asked subjects
+    /// ([`crate::read_models::CreditFactsCache`]).
+    credit_cache: Option<std::sync::Arc<crate::read_models::CreditFactsCache>>,
     /// On SQLite, the connection groups of fresh aggregates are appended on
     /// ([`EventLog::append_fresh_group`]).
     group_writer: Option<crate::store::SqliteGroupWriter>,
@@ -95,6 +98,7 @@ impl EventLog {
             db,
             stores,
             reference: std::sync::Arc::default(),
+            credit_cache: reader.as_ref().map(|_| std::sync::Arc::default()),
             reader,
             group_writer,
             query_subjects,
@@ -116,16 +120,18 @@ impl EventLog {
         index.off_runtime(|i| i.catch_up()).await.map(Some)
     }
 
-    /// What a credit check reads of credit subject `subject_id`, in one statement (see
-    /// [`crate::read_models::CheckReading`]): on SQLite on the calling thread, on
-    /// PostgreSQL through the pool.
+    /// What a credit check reads of credit subject `subject_id` (see
+    /// [`crate::read_models::CheckReading`]): on SQLite on the calling thread, the
+    /// subject's facts from memory when kept ([`crate::read_models::CreditFactsCache`]);
+    /// on PostgreSQL in one statement through the pool.
     pub async fn check_reading(
         &self,
         subject_id: &str,
     ) -> Result<crate::read_models::CheckReading, StoreError> {
-        match &self.reader {
-            Some(reader) => crate::read_models::check_reading_inline(reader, subject_id),
-            None => crate::read_models::check_reading(&self.db, subject_id).await,
+        match (&self.reader, &self.credit_cache) {
+            (Some(reader), Some(cache)) => cache.reading(reader, subject_id),
+            (Some(reader), None) => crate::read_models::check_reading_inline(reader, subject_id),
+            (None, _) => crate::read_models::check_reading(&self.db, subject_id).await,
         }
     }
 

@@ -699,7 +699,7 @@ on_both!(
                 assert_eq!(reading.log_seq, position);
                 assert_eq!(reading.rule_versions, 0);
                 assert_eq!(reading.catalogue_versions, 1);
-                assert_eq!(reading.facts, facts);
+                assert_eq!(reading.facts(), &facts[..]);
             }
         }
         assert_eq!(
@@ -707,10 +707,225 @@ on_both!(
                 .check_reading(&id.hyphenated().to_string())
                 .await
                 .expect("read")
-                .facts
+                .facts()
                 .len(),
             2
         );
         db.finish().await;
     }
 );
+
+/// The credit facts kept in memory for the check (SQLite) read exactly as the store
+/// does, whoever wrote last: this process, another one on the same file, or nobody but
+/// the rest of the log (other events between). Also when kept subjects are dropped for
+/// room, and when a catch-up is too long and every subject is dropped instead.
+#[tokio::test]
+async fn kept_credit_facts_read_as_the_store_does() {
+    use jianxin_domain::credit::{
+        credit_subject_id, entry_id, AnnulEntry, CreditCommand, CreditRules, CreditSubject,
+        EnterList, ListId,
+    };
+    use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
+    use jianxin_domain::identifiers::Uscc;
+    use jianxin_projections::read_models::{credit_facts, log_position, CreditFactsCache};
+    use jianxin_projections::store::SqliteReader;
+    use jianxin_projections::{DbLocation, EventLog};
+
+    let db = TestDb::new(crate::helpers::Backend::Sqlite).await;
+    let DbLocation::Sqlite(path) = &db.location else {
+        panic!("a SQLite test database");
+    };
+    // another process on the same file: its own pools, its own cache
+    let other = EventLog::open(&db.location).await.expect("open again");
+    let reader = SqliteReader::new(path);
+    let small = CreditFactsCache::with_bounds(2, 3);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T08:30:00Z")
+        .expect("t")
+        .to_utc();
+    let subjects: Vec<Uscc> = [
+        "91330102MA2AYXXM1",
+        "91330102MA2AYXXM2",
+        "91330102MA2AYXXM3",
+    ]
+    .iter()
+    .map(|first17| {
+        let check = Uscc::check_character(first17).expect("17 characters");
+        Uscc::parse(&format!("{first17}{check}")).expect("uscc")
+    })
+    .collect();
+    // a fixed pseudo-random walk (xorshift), the same in every run
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let (mut writes, mut hits) = (0, 0);
+    for step in 0..240u32 {
+        let who = next(3) as usize;
+        let writer = if next(2) == 0 { &db.log } else { &other };
+        let meta = CommandMeta::new(Uuid::new_v4(), Actor::new("o", Role::CreditOfficer), now);
+        match next(6) {
+            0 => {
+                let command = CreditCommand::Enter(
+                    subjects[who].clone(),
+                    EnterList {
+                        list: if next(2) == 0 {
+                            ListId::Focus
+                        } else {
+                            ListId::Red
+                        },
+                        reason: "多次投诉举报".into(),
+                        legal_basis: "test".into(),
+                        entered_on: chrono::NaiveDate::from_ymd_opt(2025, 1, 1 + step % 28)
+                            .expect("d"),
+                        rules: CreditRules::default(),
+                        rule_version: "test".into(),
+                    },
+                );
+                let id = credit_subject_id(&subjects[who]);
+                let r = writer
+                    .execute::<CreditSubject, _>(id, Issued { meta, command })
+                    .await
+                    .expect("store");
+                writes += usize::from(r.is_ok());
+            }
+            1 => {
+                let command = CreditCommand::Annul(AnnulEntry {
+                    entry_id: entry_id(&subjects[who], 1 + next(3) as u32),
+                    reason: "错误列入".into(),
+                });
+                let id = credit_subject_id(&subjects[who]);
+                // refused when there is no such entry or it is annulled already
+                let _ = writer
+                    .execute::<CreditSubject, _>(id, Issued { meta, command })
+                    .await
+                    .expect("store");
+            }
+            2 => {
+                // the log moves on without a credit fact
+                let content = format!("v{step}");
+                let _ = writer
+                    .execute::<ReferenceData, _>(
+                        ReferenceKind::Calendar.aggregate_id(),
+                        load(ReferenceKind::Calendar, &content, Uuid::new_v4()),
+                    )
+                    .await
+                    .expect("store");
+            }
+            _ => {
+                let subject = credit_subject_id(&subjects[who]).hyphenated().to_string();
+                let position = log_position(db.log.database()).await.expect("position");
+                let expected = credit_facts(db.log.database(), &subject, position)
+                    .await
+                    .expect("facts");
+                hits += usize::from(small.holds(&subject));
+                for reading in [
+                    db.log.check_reading(&subject).await.expect("read"),
+                    small.reading(&reader, &subject).expect("read"),
+                ] {
+                    assert_eq!(reading.log_seq, position, "step {step}");
+                    assert_eq!(reading.facts(), &expected[..], "step {step}");
+                }
+                assert!(small.len() <= 2, "at most its capacity");
+            }
+        }
+    }
+    // the walk did write, and the small cache did answer from memory
+    assert!(writes > 10 && hits > 10, "writes {writes}, hits {hits}");
+    db.finish().await;
+}
+
+/// The same under concurrency: two threads check through one small cache while two
+/// writers (this process and another on the same file) record facts. Every reading
+/// must hold exactly the facts the store holds at the reading's own log position
+/// (positions become visible in order on SQLite, so that set never changes afterwards).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_credit_facts_stay_exact_under_concurrent_checks_and_writes() {
+    use jianxin_domain::credit::{
+        credit_subject_id, CreditCommand, CreditRules, CreditSubject, EnterList, ListId,
+    };
+    use jianxin_domain::event_log::{Actor, CommandMeta, Issued, Role};
+    use jianxin_domain::identifiers::Uscc;
+    use jianxin_projections::read_models::{credit_facts, CreditFactsCache};
+    use jianxin_projections::store::SqliteReader;
+    use jianxin_projections::{DbLocation, EventLog};
+    use std::sync::Arc;
+
+    let db = TestDb::new(crate::helpers::Backend::Sqlite).await;
+    let DbLocation::Sqlite(path) = db.location.clone() else {
+        panic!("a SQLite test database");
+    };
+    let other = EventLog::open(&db.location).await.expect("open again");
+    let subjects: Vec<Uscc> = (1..=4)
+        .map(|k| {
+            let first17 = format!("91330102MA2AYXX{k:02}");
+            let check = Uscc::check_character(&first17).expect("17 characters");
+            Uscc::parse(&format!("{first17}{check}")).expect("uscc")
+        })
+        .collect();
+    let ids: Vec<String> = subjects
+        .iter()
+        .map(|u| credit_subject_id(u).hyphenated().to_string())
+        .collect();
+    let cache = Arc::new(CreditFactsCache::with_bounds(3, 4));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let checkers: Vec<_> = (0..2)
+        .map(|t| {
+            let (cache, stop, ids) = (cache.clone(), stop.clone(), ids.clone());
+            let reader = SqliteReader::new(&path);
+            std::thread::spawn(move || {
+                let mut readings = vec![];
+                let mut k = t;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let subject = &ids[k % ids.len()];
+                    let reading = cache.reading(&reader, subject).expect("read");
+                    readings.push((subject.clone(), reading.log_seq, reading.facts().to_vec()));
+                    k += 1 + t;
+                }
+                readings
+            })
+        })
+        .collect();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T08:30:00Z")
+        .expect("t")
+        .to_utc();
+    for step in 0..120u32 {
+        let writer = if step % 2 == 0 { &db.log } else { &other };
+        let uscc = &subjects[(step as usize * 7) % subjects.len()];
+        let command = CreditCommand::Enter(
+            uscc.clone(),
+            EnterList {
+                list: if step % 4 < 2 {
+                    ListId::Focus
+                } else {
+                    ListId::Red
+                },
+                reason: "多次投诉举报".into(),
+                legal_basis: "test".into(),
+                entered_on: chrono::NaiveDate::from_ymd_opt(2025, 1, 1 + step % 28).expect("d"),
+                rules: CreditRules::default(),
+                rule_version: "test".into(),
+            },
+        );
+        let meta = CommandMeta::new(Uuid::new_v4(), Actor::new("o", Role::CreditOfficer), now);
+        let _ = writer
+            .execute::<CreditSubject, _>(credit_subject_id(uscc), Issued { meta, command })
+            .await
+            .expect("store");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut checked = 0;
+    for checker in checkers {
+        for (subject, log_seq, facts) in checker.join().expect("checker") {
+            let expected = credit_facts(db.log.database(), &subject, log_seq)
+                .await
+                .expect("facts");
+            assert_eq!(facts, expected, "{subject} at {log_seq}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked} readings");
+    db.finish().await;
+}

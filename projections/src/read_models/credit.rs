@@ -281,7 +281,7 @@ async fn insert_checked(rows: &[CheckedRow], mut tx: Tx<'_>) -> Result<(), Store
     .await
 }
 
-fn parse_at(s: &str) -> Result<DateTime<Utc>, StoreError> {
+pub(super) fn parse_at(s: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| StoreError::Encoding(format!("recorded_at {s:?}: {e}")))
@@ -328,20 +328,42 @@ pub async fn credit_facts(
 pub struct CheckReading {
     /// The current ledger position.
     pub log_seq: u64,
+    /// The highest ledger position of any credit fact (of any subject) at `log_seq`.
+    pub facts_seq: u64,
     /// Highest version number of the credit rules (0: none stored).
     pub rule_versions: i64,
     /// Highest version number of the measures catalogue (0: none stored).
     pub catalogue_versions: i64,
-    /// The subject's facts at or before `log_seq`, in ledger order.
-    pub facts: Vec<Fact>,
+    /// The subject's facts in ledger order: all those at or before `log_seq`, and (when
+    /// kept in memory, [`super::CreditFactsCache`]) perhaps later ones, which
+    /// [`CheckReading::facts`] leaves out.
+    pub(crate) facts: std::sync::Arc<Vec<Fact>>,
 }
 
 impl CheckReading {
+    /// The subject's facts at or before `log_seq`, in ledger order.
+    pub fn facts(&self) -> &[Fact] {
+        let end = self.facts.partition_point(|f| f.seq <= self.log_seq);
+        &self.facts[..end]
+    }
+
+    fn empty() -> CheckReading {
+        CheckReading {
+            log_seq: 0,
+            facts_seq: 0,
+            rule_versions: 0,
+            catalogue_versions: 0,
+            facts: std::sync::Arc::default(),
+        }
+    }
+
     /// Takes one row of [`CHECK_READING`]: the header values, and a fact unless the
     /// subject has none (then the row is the header alone).
+    #[allow(clippy::too_many_arguments)]
     fn add_row(
         &mut self,
         log_seq: i64,
+        facts_seq: i64,
         rules: i64,
         measures: i64,
         seq: Option<i64>,
@@ -349,10 +371,11 @@ impl CheckReading {
         event: Option<String>,
     ) -> Result<(), StoreError> {
         self.log_seq = log_seq as u64;
+        self.facts_seq = facts_seq as u64;
         self.rule_versions = rules;
         self.catalogue_versions = measures;
         if let (Some(seq), Some(recorded_at), Some(event)) = (seq, recorded_at, event) {
-            self.facts.push(Fact {
+            std::sync::Arc::make_mut(&mut self.facts).push(Fact {
                 seq: seq as u64,
                 recorded_at: parse_at(&recorded_at)?,
                 event: serde_json::from_str(&event)?,
@@ -367,12 +390,7 @@ impl CheckReading {
 /// what a check costs under load.
 pub async fn check_reading(db: &Database, subject_id: &str) -> Result<CheckReading, StoreError> {
     use jianxin_domain::reference_data::ReferenceKind;
-    let mut reading = CheckReading {
-        log_seq: 0,
-        rule_versions: 0,
-        catalogue_versions: 0,
-        facts: vec![],
-    };
+    let mut reading = CheckReading::empty();
     macro_rules! run {
         ($pool:expr) => {{
             for r in sqlx::query(CHECK_READING)
@@ -384,6 +402,7 @@ pub async fn check_reading(db: &Database, subject_id: &str) -> Result<CheckReadi
             {
                 reading.add_row(
                     r.try_get("log_seq")?,
+                    r.try_get("facts_seq")?,
                     r.try_get("rules")?,
                     r.try_get("measures")?,
                     r.try_get("global_sequence")?,
@@ -420,32 +439,29 @@ pub fn check_reading_inline(
                     r.get::<_, i64>(0)?,
                     r.get::<_, i64>(1)?,
                     r.get::<_, i64>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
                     r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
                 ))
             },
         )?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
     })?;
-    let mut reading = CheckReading {
-        log_seq: 0,
-        rule_versions: 0,
-        catalogue_versions: 0,
-        facts: Vec::with_capacity(rows.len()),
-    };
-    for (log_seq, rules, measures, seq, recorded_at, event) in rows {
-        reading.add_row(log_seq, rules, measures, seq, recorded_at, event)?;
+    let mut reading = CheckReading::empty();
+    for (log_seq, facts_seq, rules, measures, seq, recorded_at, event) in rows {
+        reading.add_row(log_seq, facts_seq, rules, measures, seq, recorded_at, event)?;
     }
     Ok(reading)
 }
 
 /// The statement of [`check_reading`]: `$1` the subject id, `$2` and `$3` the reference
 /// kinds of the credit rules and the measures catalogue.
-const CHECK_READING: &str = "SELECT h.log_seq, h.rules, h.measures, \
+const CHECK_READING: &str = "SELECT h.log_seq, h.facts_seq, h.rules, h.measures, \
         f.global_sequence, f.recorded_at, f.event \
         FROM (SELECT \
           (SELECT COALESCE(MAX(global_sequence), 0) FROM ledger) AS log_seq, \
+          (SELECT COALESCE(MAX(global_sequence), 0) FROM credit_facts) AS facts_seq, \
           (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $2) AS rules, \
           (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $3) AS measures) AS h \
         LEFT JOIN credit_facts f ON f.subject_id = $1 AND f.global_sequence <= h.log_seq \

@@ -2,6 +2,7 @@
 //! transaction and rebuildable from the log.
 
 mod credit;
+mod credit_cache;
 mod directory;
 pub mod directory_queries;
 mod reference_data;
@@ -14,6 +15,7 @@ pub use credit::{
     log_position, logged_queries, subjects_named, subjects_on_lists, CheckReading, CreditChange,
     CreditFacts, CreditQueries, LoggedQuery,
 };
+pub use credit_cache::CreditFactsCache;
 pub use directory::{bars, InspectionItems, InspectorVersions, RulesVersions, SubjectVersions};
 pub use reference_data::{ReferenceDataVersion, ReferenceDataVersions};
 pub use results::{due_results, public_results, DueResult, PublicResult, ResultViews};
