@@ -86,9 +86,9 @@ const HEAD: &str = "SELECT \
     (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $2), \
     (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $3)";
 
-/// The credit facts recorded in a range of positions, in ledger order.
+/// The credit facts recorded in a range of positions, in ledger order, at most `$3`.
 const SINCE: &str = "SELECT subject_id, global_sequence, recorded_at, event FROM credit_facts \
-    WHERE global_sequence > $1 AND global_sequence <= $2 ORDER BY global_sequence";
+    WHERE global_sequence > $1 AND global_sequence <= $2 ORDER BY global_sequence LIMIT $3";
 
 impl Default for CreditFactsCache {
     fn default() -> Self {
@@ -101,7 +101,8 @@ impl CreditFactsCache {
     /// subject, measured with the system allocator).
     pub const CAPACITY: usize = 200_000;
 
-    /// The most facts one catch-up reads; beyond, every subject is dropped instead.
+    /// The most credit facts one catch-up reads (of any subject; other events between
+    /// them do not count); beyond, every subject is dropped instead.
     pub const CATCH_UP_MAX: u64 = 10_000;
 
     /// A cache of at most `capacity` subjects that catches up at most `catch_up_max`
@@ -158,14 +159,14 @@ impl CreditFactsCache {
     ) -> Result<Option<Arc<Vec<Fact>>>, StoreError> {
         let mut kept = self.lock();
         if head.facts_seq > kept.through {
-            if head.facts_seq - kept.through > self.catch_up_max {
-                kept.subjects.clear();
-            } else {
-                let since = read_since(reader, &kept, head.facts_seq)?;
-                for (subject, fact) in since {
-                    if let Some(facts) = kept.subjects.get_mut(&subject) {
-                        if facts.last().is_none_or(|last| last.seq < fact.seq) {
-                            Arc::make_mut(facts).push(fact);
+            match read_since(reader, &kept, head.facts_seq, self.catch_up_max)? {
+                None => kept.subjects.clear(),
+                Some(since) => {
+                    for (subject, fact) in since {
+                        if let Some(facts) = kept.subjects.get_mut(&subject) {
+                            if facts.last().is_none_or(|last| last.seq < fact.seq) {
+                                Arc::make_mut(facts).push(fact);
+                            }
                         }
                     }
                 }
@@ -241,17 +242,20 @@ fn read_head(reader: &SqliteReader) -> Result<Head, StoreError> {
     })
 }
 
-/// The facts after `kept.through` up to `to`, of the subjects kept only (the others'
-/// events are not decoded).
+/// The credit facts after `kept.through` up to `to`, of the subjects kept only (the
+/// others' events are not decoded); `None` when there are more than `max` facts of any
+/// subject. Positions between credit facts (query answers, other events) do not count.
 fn read_since(
     reader: &SqliteReader,
     kept: &Kept,
     to: u64,
-) -> Result<Vec<(String, Fact)>, StoreError> {
+    max: u64,
+) -> Result<Option<Vec<(String, Fact)>>, StoreError> {
+    let limit = i64::try_from(max.saturating_add(1)).unwrap_or(i64::MAX);
     let rows = reader.read(|c| {
         let mut statement = c.prepare_cached(SINCE)?;
         let rows = statement.query_map(
-            rusqlite::named_params! { "$1": kept.through as i64, "$2": to as i64 },
+            rusqlite::named_params! { "$1": kept.through as i64, "$2": to as i64, "$3": limit },
             |r| {
                 let subject: String = r.get(0)?;
                 if !kept.subjects.contains_key(&subject) {
@@ -267,6 +271,9 @@ fn read_since(
         )?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
     })?;
+    if rows.len() as u64 > max {
+        return Ok(None);
+    }
     let mut since = Vec::new();
     for (subject, seq, recorded_at, event) in rows.into_iter().flatten() {
         since.push((
@@ -278,7 +285,7 @@ fn read_since(
             },
         ));
     }
-    Ok(since)
+    Ok(Some(since))
 }
 
 #[cfg(test)]
@@ -419,5 +426,15 @@ mod tests {
         assert!(!cache.holds(kept[0]));
         let again = cache.reading(&reader, kept[0]).expect("read");
         assert_eq!(seqs(&again)[1..], gap[..]);
+        // many other events (query answers) between two facts are no long gap
+        for _ in 0..10 {
+            other_event(&c);
+        }
+        let late = fact(&c, kept[0]);
+        let caught_up = cache.reading(&reader, kept[1]).expect("read");
+        assert!(cache.holds(kept[0]), "kept through a catch-up of one fact");
+        assert_eq!(caught_up.log_seq, late);
+        let last = cache.reading(&reader, kept[0]).expect("read");
+        assert_eq!(seqs(&last).last(), Some(&late));
     }
 }
