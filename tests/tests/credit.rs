@@ -960,3 +960,58 @@ async fn c7_the_query_index_by_subject_follows_the_log_it_indexes() {
     assert_eq!(d.run(&["log", "verify"]).code, 0);
     d.finish().await;
 }
+
+/// On SQLite the service keeps the credit facts of the subjects it was asked about in
+/// memory (projections/src/read_models/credit_cache.rs). Writes by another process on the
+/// same file — here the `jianxin` binary — still change its very next answer: an entry,
+/// then a retroactive annulment, each seen at once, and a `known_at` before the
+/// annulment still answered from the facts known then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c7_a_service_keeping_facts_in_memory_sees_each_write_of_another_process() {
+    let d = Deployment::new(false).await;
+    let app = crate::helpers::app_on_file(std::path::Path::new(&d.db)).await;
+    let officer = app.token(Role::CreditOfficer).await;
+    let ask = |known_at: Option<&'static str>| {
+        let app = &app;
+        let officer = officer.clone();
+        async move {
+            let mut uri = format!(
+                "/v1/credit/check?subject={A}&scenario={PROCUREMENT}&date=2026-02-01&purpose=e2e"
+            );
+            if let Some(k) = known_at {
+                uri.push_str(&format!("&known_at={k}"));
+            }
+            let res = app.get(&uri, Some(&officer)).await;
+            assert_eq!(res.status.as_u16(), 200, "{}", res.text());
+            res.json()
+        }
+    };
+    // asked twice: the second answer comes from the facts kept in memory
+    assert_eq!(decision(&ask(None).await), "allowed");
+    let kept = ask(None).await;
+    assert_eq!(decision(&kept), "allowed");
+    // another process enters A on the serious list
+    let e = act(
+        &d,
+        "2026-01-10T02:00:00Z",
+        enter(A, "serious", "拒不履行", "2026-01-10"),
+    );
+    let entry = e["entry_id"].as_str().expect("entry").to_string();
+    let listed = ask(None).await;
+    assert_eq!(decision(&listed), "restricted", "{listed}");
+    assert_eq!(listed["basis"][0]["entry_id"], entry.as_str());
+    assert!(listed["log_seq"].as_u64() > kept["log_seq"].as_u64());
+    // and annuls it as wrongful from the start
+    act(
+        &d,
+        "2026-02-15T02:00:00Z",
+        json!({"action": "annul", "subject": A, "entry_id": entry, "reason": "错误列入：主体认定有误"}),
+    );
+    assert_eq!(decision(&ask(None).await), "allowed");
+    let before = ask(Some("2026-02-01T00:00:00Z")).await;
+    assert_eq!(decision(&before), "restricted", "{before}");
+    // the service's own answers and the other process's writes form one valid log
+    assert_eq!(d.run(&["log", "verify"]).code, 0);
+    app.finish().await;
+    d.finish().await;
+}

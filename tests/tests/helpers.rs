@@ -103,6 +103,25 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     }
 }
 
+/// An app over the SQLite file at `path`, which another process (the `jianxin` binary)
+/// may use at the same time; the caller keeps the file's directory.
+pub async fn app_on_file(path: &std::path::Path) -> TestApp {
+    init_tracing();
+    let log = EventLog::open(&DbLocation::Sqlite(path.to_path_buf()))
+        .await
+        .expect("open the event log");
+    let signer = NoteSigner::generate("test", |s| s.fill(7)).expect("a test key");
+    let clock = FixedClock::at(test_now());
+    let state = AppState::new(log, signer, Arc::new(clock.clone()), ORIGIN);
+    TestApp {
+        router: http::router(state.clone()),
+        state,
+        clock,
+        pg: None,
+        _dir: None,
+    }
+}
+
 /// The user id of the test tokens of `role`.
 pub fn user_of(role: Role) -> String {
     format!("{role}-user")
