@@ -90,7 +90,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             (location, Some((admin, name)), None)
         }
     };
-    let log = EventLog::open(&location).await.expect("open the event log");
+    app_over(&location, pg, dir).await
+}
+
+/// The app over `location`, at the test clock, with the test key.
+async fn app_over(
+    location: &DbLocation,
+    pg: Option<(String, String)>,
+    dir: Option<tempfile::TempDir>,
+) -> TestApp {
+    let log = EventLog::open(location).await.expect("open the event log");
     let signer = NoteSigner::generate("test", |s| s.fill(7)).expect("a test key");
     let clock = FixedClock::at(test_now());
     let state = AppState::new(log, signer, Arc::new(clock.clone()), ORIGIN);
@@ -107,19 +116,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// may use at the same time; the caller keeps the file's directory.
 pub async fn app_on_file(path: &std::path::Path) -> TestApp {
     init_tracing();
-    let log = EventLog::open(&DbLocation::Sqlite(path.to_path_buf()))
-        .await
-        .expect("open the event log");
-    let signer = NoteSigner::generate("test", |s| s.fill(7)).expect("a test key");
-    let clock = FixedClock::at(test_now());
-    let state = AppState::new(log, signer, Arc::new(clock.clone()), ORIGIN);
-    TestApp {
-        router: http::router(state.clone()),
-        state,
-        clock,
-        pg: None,
-        _dir: None,
-    }
+    app_over(&DbLocation::Sqlite(path.to_path_buf()), None, None).await
 }
 
 /// The user id of the test tokens of `role`.
