@@ -455,17 +455,31 @@ pub fn check_reading_inline(
     Ok(reading)
 }
 
-/// The statement of [`check_reading`]: `$1` the subject id, `$2` and `$3` the reference
-/// kinds of the credit rules and the measures catalogue.
-const CHECK_READING: &str = "SELECT h.log_seq, h.facts_seq, h.rules, h.measures, \
-        f.global_sequence, f.recorded_at, f.event \
-        FROM (SELECT \
+/// The head of a check's reading, as one row `(log_seq, facts_seq, rules, measures)`:
+/// the log position, the highest credit-fact position, and the highest version numbers
+/// of the credit rules (`$2`) and of the measures catalogue (`$3`). One text for the
+/// full reading ([`CHECK_READING`]) and the head alone ([`super::CreditFactsCache`]).
+macro_rules! check_head {
+    () => {
+        "SELECT \
           (SELECT COALESCE(MAX(global_sequence), 0) FROM ledger) AS log_seq, \
           (SELECT COALESCE(MAX(global_sequence), 0) FROM credit_facts) AS facts_seq, \
           (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $2) AS rules, \
-          (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $3) AS measures) AS h \
+          (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $3) AS measures"
+    };
+}
+pub(super) use check_head;
+
+/// The statement of [`check_reading`]: `$1` the subject id, `$2` and `$3` the reference
+/// kinds of the credit rules and the measures catalogue.
+const CHECK_READING: &str = concat!(
+    "SELECT h.log_seq, h.facts_seq, h.rules, h.measures, \
+        f.global_sequence, f.recorded_at, f.event FROM (",
+    check_head!(),
+    ") AS h \
         LEFT JOIN credit_facts f ON f.subject_id = $1 AND f.global_sequence <= h.log_seq \
-        ORDER BY f.global_sequence";
+        ORDER BY f.global_sequence"
+);
 
 /// Calls `each` with every credit subject's USCC and its facts at ledger positions up to
 /// `log_seq`, subject by subject (one subject's facts in memory at a time): the freeze

@@ -80,11 +80,7 @@ impl Head {
 }
 
 /// The head: four index ends, one statement, one snapshot.
-const HEAD: &str = "SELECT \
-    (SELECT COALESCE(MAX(global_sequence), 0) FROM ledger), \
-    (SELECT COALESCE(MAX(global_sequence), 0) FROM credit_facts), \
-    (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $2), \
-    (SELECT COALESCE(MAX(version), 0) FROM reference_data_versions WHERE kind = $3)";
+const HEAD: &str = super::credit::check_head!();
 
 /// The credit facts recorded in a range of positions, in ledger order, at most `$3`.
 const SINCE: &str = "SELECT subject_id, global_sequence, recorded_at, event FROM credit_facts \
