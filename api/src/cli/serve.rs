@@ -65,11 +65,12 @@ fn print_seed(format: Format, base: Option<&str>, seed: &demo::DemoSeed) {
 /// Run the HTTP service until Ctrl-C / SIGTERM.
 pub async fn serve(settings: &Settings, format: Format, args: ServeArgs) -> Result<(), CliError> {
     init_tracing();
-    let mut state = open(settings, args.demo).await?;
-    state.rate_limit = std::sync::Arc::new(http::RateLimit::new(
-        args.anonymous_rate_per_minute,
-        args.anonymous_burst,
-    ));
+    let state = open(settings, args.demo)
+        .await?
+        .with_rate_limit(http::RateLimit::new(
+            args.anonymous_rate_per_minute,
+            args.anonymous_burst,
+        ));
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| CliError::Infra(format!("cannot listen on {}: {e}", args.listen)))?;
