@@ -129,7 +129,7 @@ impl EventLog {
         subject_id: &str,
     ) -> Result<crate::read_models::CheckReading, StoreError> {
         match (&self.reader, &self.credit_cache) {
-            (Some(reader), Some(cache)) => cache.reading(reader, subject_id),
+            (Some(reader), Some(cache)) => cache.reading(reader, subject_id).await,
             (Some(reader), None) => crate::read_models::check_reading_inline(reader, subject_id),
             (None, _) => crate::read_models::check_reading(&self.db, subject_id).await,
         }

@@ -823,7 +823,7 @@ async fn kept_credit_facts_read_as_the_store_does() {
                 hits += usize::from(small.holds(&subject));
                 for reading in [
                     db.log.check_reading(&subject).await.expect("read"),
-                    small.reading(&reader, &subject).expect("read"),
+                    small.reading(&reader, &subject).await.expect("read"),
                 ] {
                     assert_eq!(reading.log_seq, position, "step {step}");
                     assert_eq!(reading.facts(), &expected[..], "step {step}");
@@ -837,7 +837,7 @@ async fn kept_credit_facts_read_as_the_store_does() {
     db.finish().await;
 }
 
-/// The same under concurrency: two threads check through one small cache while two
+/// The same under concurrency: three tasks check through one small cache while two
 /// writers (this process and another on the same file) record facts. Every reading
 /// must hold exactly the facts the store holds at the reading's own log position
 /// (positions become visible in order on SQLite, so that set never changes afterwards).
@@ -871,18 +871,20 @@ async fn kept_credit_facts_stay_exact_under_concurrent_checks_and_writes() {
         .collect();
     let cache = Arc::new(CreditFactsCache::with_bounds(3, 4));
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let checkers: Vec<_> = (0..2)
+    // three checking tasks, so that some share one read of the head
+    let checkers: Vec<_> = (0..3)
         .map(|t| {
             let (cache, stop, ids) = (cache.clone(), stop.clone(), ids.clone());
             let reader = SqliteReader::new(&path);
-            std::thread::spawn(move || {
+            tokio::spawn(async move {
                 let mut readings = vec![];
                 let mut k = t;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                     let subject = &ids[k % ids.len()];
-                    let reading = cache.reading(&reader, subject).expect("read");
+                    let reading = cache.reading(&reader, subject).await.expect("read");
                     readings.push((subject.clone(), reading.log_seq, reading.facts().to_vec()));
                     k += 1 + t;
+                    tokio::task::yield_now().await;
                 }
                 readings
             })
@@ -918,7 +920,7 @@ async fn kept_credit_facts_stay_exact_under_concurrent_checks_and_writes() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut checked = 0;
     for checker in checkers {
-        for (subject, log_seq, facts) in checker.join().expect("checker") {
+        for (subject, log_seq, facts) in checker.await.expect("checker") {
             let expected = credit_facts(db.log.database(), &subject, log_seq)
                 .await
                 .expect("facts");

@@ -39,6 +39,7 @@ use jianxin_domain::credit::Fact;
 use jianxin_domain::reference_data::ReferenceKind;
 
 use super::credit::{check_reading_inline, parse_at, CheckReading};
+use super::shared_head::SharedHead;
 use crate::store::SqliteReader;
 use crate::StoreError;
 
@@ -46,6 +47,8 @@ use crate::StoreError;
 #[derive(Debug)]
 pub struct CreditFactsCache {
     kept: Mutex<Kept>,
+    /// The head, read once for the checks that arrive together.
+    head: SharedHead<Head>,
     capacity: usize,
     catch_up_max: u64,
 }
@@ -106,6 +109,7 @@ impl CreditFactsCache {
     pub fn with_bounds(capacity: usize, catch_up_max: u64) -> CreditFactsCache {
         CreditFactsCache {
             kept: Mutex::new(Kept::default()),
+            head: SharedHead::default(),
             capacity: capacity.max(1),
             catch_up_max,
         }
@@ -127,15 +131,16 @@ impl CreditFactsCache {
     }
 
     /// What a check of `subject_id` reads, through `reader`: the same as
-    /// [`check_reading_inline`] at the head read now, from memory when the subject is
-    /// kept.
-    pub fn reading(
+    /// [`check_reading_inline`] at a head read after this call began, from memory when
+    /// the subject is kept (the head then shared with the checks arriving with it:
+    /// [`SharedHead`]).
+    pub async fn reading(
         &self,
         reader: &SqliteReader,
         subject_id: &str,
     ) -> Result<CheckReading, StoreError> {
         if self.holds(subject_id) {
-            let head = read_head(reader)?;
+            let head = self.head.get(|| read_head(reader)).await?;
             if let Some(facts) = self.facts_at(reader, subject_id, head)? {
                 return Ok(head.reading(facts));
             }
@@ -341,8 +346,8 @@ mod tests {
         reading.facts().iter().map(|f| f.seq).collect()
     }
 
-    #[test]
-    fn a_kept_subject_is_brought_up_to_each_head_and_read_at_its_own_position() {
+    #[tokio::test]
+    async fn a_kept_subject_is_brought_up_to_each_head_and_read_at_its_own_position() {
         let dir = tempfile::tempdir().expect("dir");
         let (path, c) = log_file(dir.path());
         let (reader, cache) = (SqliteReader::new(&path), CreditFactsCache::default());
@@ -350,7 +355,7 @@ mod tests {
         other_event(&c);
         fact(&c, "B");
         // not kept yet: read in full, then kept
-        let first = cache.reading(&reader, "A").expect("read");
+        let first = cache.reading(&reader, "A").await.expect("read");
         assert_eq!((first.log_seq, seqs(&first)), (3, vec![1]));
         assert!(cache.holds("A"));
         // a check that read its head before fact 5 of A, and another one after it that
@@ -358,7 +363,7 @@ mod tests {
         other_event(&c);
         let early = read_head(&reader).expect("head");
         let five = fact(&c, "A");
-        let late = cache.reading(&reader, "A").expect("read");
+        let late = cache.reading(&reader, "A").await.expect("read");
         assert_eq!((late.log_seq, seqs(&late)), (five, vec![1, five]));
         let kept = cache
             .facts_at(&reader, "A", early)
@@ -369,45 +374,57 @@ mod tests {
         // facts of subjects not kept are passed over, not kept
         fact(&c, "C");
         assert_eq!(
-            seqs(&cache.reading(&reader, "A").expect("read")),
+            seqs(&cache.reading(&reader, "A").await.expect("read")),
             vec![1, five]
         );
         assert!(!cache.holds("C"));
-        assert_eq!(seqs(&cache.reading(&reader, "C").expect("read")), vec![6]);
+        assert_eq!(
+            seqs(&cache.reading(&reader, "C").await.expect("read")),
+            vec![6]
+        );
     }
 
-    #[test]
-    fn a_full_reading_older_than_the_kept_facts_is_not_kept() {
+    #[tokio::test]
+    async fn a_full_reading_older_than_the_kept_facts_is_not_kept() {
         let dir = tempfile::tempdir().expect("dir");
         let (path, c) = log_file(dir.path());
         let (reader, cache) = (SqliteReader::new(&path), CreditFactsCache::default());
         fact(&c, "A");
-        cache.reading(&reader, "A").expect("read");
+        cache.reading(&reader, "A").await.expect("read");
         // B read in full, then a fact of B, then A's check brings the kept facts past it
         let old_b = check_reading_inline(&reader, "B").expect("read");
         let two = fact(&c, "B");
-        cache.reading(&reader, "A").expect("read");
+        cache.reading(&reader, "A").await.expect("read");
         cache.keep("B", &old_b);
         assert!(!cache.holds("B"), "it would lack fact {two}");
-        assert_eq!(seqs(&cache.reading(&reader, "B").expect("read")), vec![two]);
+        assert_eq!(
+            seqs(&cache.reading(&reader, "B").await.expect("read")),
+            vec![two]
+        );
         assert!(cache.holds("B"));
         // D kept from a full reading newer than the kept facts' catch-up: the next
         // catch-up passes D's fact again and must not add it twice
         let d = fact(&c, "D");
-        assert_eq!(seqs(&cache.reading(&reader, "D").expect("read")), vec![d]);
-        cache.reading(&reader, "A").expect("read");
-        assert_eq!(seqs(&cache.reading(&reader, "D").expect("read")), vec![d]);
+        assert_eq!(
+            seqs(&cache.reading(&reader, "D").await.expect("read")),
+            vec![d]
+        );
+        cache.reading(&reader, "A").await.expect("read");
+        assert_eq!(
+            seqs(&cache.reading(&reader, "D").await.expect("read")),
+            vec![d]
+        );
     }
 
-    #[test]
-    fn it_stays_within_its_capacity_and_drops_everything_after_a_long_gap() {
+    #[tokio::test]
+    async fn it_stays_within_its_capacity_and_drops_everything_after_a_long_gap() {
         let dir = tempfile::tempdir().expect("dir");
         let (path, c) = log_file(dir.path());
         let reader = SqliteReader::new(&path);
         let cache = CreditFactsCache::with_bounds(2, 2);
         for subject in ["A", "B", "C", "D"] {
             fact(&c, subject);
-            cache.reading(&reader, subject).expect("read");
+            cache.reading(&reader, subject).await.expect("read");
             assert!(cache.len() <= 2);
             assert!(cache.holds(subject));
         }
@@ -417,20 +434,20 @@ mod tests {
             .filter(|s| cache.holds(s))
             .collect();
         let gap: Vec<u64> = (0..3).map(|_| fact(&c, kept[0])).collect();
-        let reading = cache.reading(&reader, kept[1]).expect("read");
+        let reading = cache.reading(&reader, kept[1]).await.expect("read");
         assert_eq!(reading.facts().len(), 1);
         assert!(!cache.holds(kept[0]));
-        let again = cache.reading(&reader, kept[0]).expect("read");
+        let again = cache.reading(&reader, kept[0]).await.expect("read");
         assert_eq!(seqs(&again)[1..], gap[..]);
         // many other events (query answers) between two facts are no long gap
         for _ in 0..10 {
             other_event(&c);
         }
         let late = fact(&c, kept[0]);
-        let caught_up = cache.reading(&reader, kept[1]).expect("read");
+        let caught_up = cache.reading(&reader, kept[1]).await.expect("read");
         assert!(cache.holds(kept[0]), "kept through a catch-up of one fact");
         assert_eq!(caught_up.log_seq, late);
-        let last = cache.reading(&reader, kept[0]).expect("read");
+        let last = cache.reading(&reader, kept[0]).await.expect("read");
         assert_eq!(seqs(&last).last(), Some(&late));
     }
 }

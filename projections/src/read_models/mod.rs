@@ -7,6 +7,7 @@ mod directory;
 pub mod directory_queries;
 mod reference_data;
 mod results;
+mod shared_head;
 pub mod task_queries;
 mod tasks;
 
