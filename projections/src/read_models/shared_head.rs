@@ -8,7 +8,12 @@
 //! check (docs/PERFORMANCE.md, "Session 12"). Here the checks that arrive together
 //! share it, in *rounds*:
 //! - the first check to arrive when no round is open opens one and becomes its reader;
-//!   it yields once to the runtime, so that the checks already waiting to run can join;
+//!   it yields once to the runtime, so that the checks already waiting to run can join
+//!   — but only while rounds gather company: when the last round that waited had fewer
+//!   than [`COMPANY`] members, the reader reads at once, and every [`PROBE`]th round
+//!   waits again to see whether the load has come back. Without load a yield only adds
+//!   latency (about 45 µs at two connections: the wake-up of a member on the other
+//!   worker thread; docs/PERFORMANCE.md, "Session 13");
 //! - a check that arrives while a round is open joins it and waits;
 //! - the reader closes the round (later arrivals open the next one), reads the head and
 //!   publishes it with the round's number.
@@ -41,12 +46,24 @@ pub struct SharedHead<H> {
     published: watch::Sender<Published<H>>,
 }
 
+/// A round that gathers at least this many checks is worth its wait.
+pub const COMPANY: u64 = 3;
+
+/// Every this many rounds, one waits for company even after quiet ones.
+pub const PROBE: u64 = 16;
+
 #[derive(Debug, Default)]
 struct Rounds {
     /// The round accepting members, if any.
     open: Option<u64>,
     /// The number of the last round opened.
     last: u64,
+    /// The open round's members, its reader included.
+    members: u64,
+    /// Whether the last round that waited gathered [`COMPANY`].
+    company: bool,
+    /// How many rounds waited (the tests read it).
+    waited: u64,
 }
 
 impl<H: Copy + Send + Sync> Default for SharedHead<H> {
@@ -66,14 +83,20 @@ impl<H: Copy + Send + Sync> SharedHead<H> {
         read: impl Fn() -> Result<H, StoreError> + Sync,
     ) -> Result<H, StoreError> {
         let mut published = self.published.subscribe();
-        let (round, reader) = {
+        let (round, reader, wait) = {
             let mut rounds = self.rounds();
             match rounds.open {
-                Some(round) => (round, false),
+                Some(round) => {
+                    rounds.members += 1;
+                    (round, false, false)
+                }
                 None => {
                     rounds.last += 1;
                     rounds.open = Some(rounds.last);
-                    (rounds.last, true)
+                    rounds.members = 1;
+                    let wait = rounds.company || (rounds.last - 1).is_multiple_of(PROBE);
+                    rounds.waited += u64::from(wait);
+                    (rounds.last, true, wait)
                 }
             }
         };
@@ -81,10 +104,13 @@ impl<H: Copy + Send + Sync> SharedHead<H> {
             let mut turn = Turn {
                 shared: self,
                 round,
+                waited: wait,
                 read: &read,
-                done: None,
+                done: false,
             };
-            tokio::task::yield_now().await;
+            if wait {
+                tokio::task::yield_now().await;
+            }
             return turn.take();
         }
         loop {
@@ -104,17 +130,27 @@ impl<H: Copy + Send + Sync> SharedHead<H> {
         }
     }
 
+    /// How many rounds waited for company.
+    #[cfg(test)]
+    fn rounds_waited(&self) -> u64 {
+        self.rounds().waited
+    }
+
     fn rounds(&self) -> std::sync::MutexGuard<'_, Rounds> {
-        // the guarded state is two numbers, each written whole: a panic leaves it valid
+        // the guarded state is numbers, each written whole: a panic leaves it valid
         self.rounds.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Closes `round`, reads and publishes (unless a later round already has).
-    fn read_round(&self, round: u64, read: &Read<'_, H>) -> Result<H, StoreError> {
+    /// Closes `round`, reads and publishes (unless a later round already has). A round
+    /// that `waited` tells whether waiting gathered company.
+    fn read_round(&self, round: u64, waited: bool, read: &Read<'_, H>) -> Result<H, StoreError> {
         {
             let mut rounds = self.rounds();
             if rounds.open == Some(round) {
                 rounds.open = None;
+                if waited {
+                    rounds.company = rounds.members >= COMPANY;
+                }
             }
         }
         let head = read();
@@ -137,21 +173,22 @@ impl<H: Copy + Send + Sync> SharedHead<H> {
 struct Turn<'a, H: Copy + Send + Sync> {
     shared: &'a SharedHead<H>,
     round: u64,
+    waited: bool,
     read: &'a Read<'a, H>,
-    done: Option<()>,
+    done: bool,
 }
 
 impl<H: Copy + Send + Sync> Turn<'_, H> {
     fn take(&mut self) -> Result<H, StoreError> {
-        self.done = Some(());
-        self.shared.read_round(self.round, self.read)
+        self.done = true;
+        self.shared.read_round(self.round, self.waited, self.read)
     }
 }
 
 impl<H: Copy + Send + Sync> Drop for Turn<'_, H> {
     fn drop(&mut self) {
-        if self.done.is_none() {
-            let _ = self.shared.read_round(self.round, self.read);
+        if !self.done {
+            let _ = self.shared.read_round(self.round, self.waited, self.read);
         }
     }
 }
@@ -228,6 +265,37 @@ mod tests {
         }
         writer.await.expect("writer");
         assert!(store.reads.load(Ordering::SeqCst) <= 4_000);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn without_company_a_reader_reads_at_once_and_probes_now_and_then() {
+        let (shared, store) = (SharedHead::default(), Store::default());
+        for _ in 0..10 * PROBE {
+            shared.get(|| store.read()).await.expect("head");
+        }
+        // one check at a time: only the probes waited
+        assert_eq!(shared.rounds_waited(), 10);
+        assert_eq!(store.reads.load(Ordering::SeqCst), 10 * PROBE);
+        // load comes back: the next probe finds company, and the rounds wait again
+        let shared = Arc::new(shared);
+        let store = Arc::new(store);
+        for _ in 0..2 * PROBE {
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    let (shared, store) = (shared.clone(), store.clone());
+                    tokio::spawn(async move { shared.get(|| store.read()).await })
+                })
+                .collect();
+            for t in tasks {
+                t.await.expect("task").expect("head");
+            }
+        }
+        let reads = store.reads.load(Ordering::SeqCst) - 10 * PROBE;
+        assert!(
+            reads < 4 * PROBE,
+            "{reads} reads for {} checks arriving 8 at a time",
+            16 * PROBE
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
