@@ -216,19 +216,30 @@ mod tests {
         }
     }
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn checks_arriving_together_share_one_read() {
-        let (shared, store) = (Arc::new(SharedHead::default()), Arc::new(Store::default()));
-        store.value.store(7, Ordering::SeqCst);
-        let tasks: Vec<_> = (0..50)
+    /// `n` checks spawned at once, and the heads they got.
+    async fn checks_together(
+        shared: &Arc<SharedHead<u64>>,
+        store: &Arc<Store>,
+        n: usize,
+    ) -> Vec<u64> {
+        let tasks: Vec<_> = (0..n)
             .map(|_| {
                 let (shared, store) = (shared.clone(), store.clone());
                 tokio::spawn(async move { shared.get(|| store.read()).await })
             })
             .collect();
+        let mut heads = Vec::with_capacity(n);
         for t in tasks {
-            assert_eq!(t.await.expect("task").expect("head"), 7);
+            heads.push(t.await.expect("task").expect("head"));
         }
+        heads
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn checks_arriving_together_share_one_read() {
+        let (shared, store) = (Arc::new(SharedHead::default()), Arc::new(Store::default()));
+        store.value.store(7, Ordering::SeqCst);
+        assert_eq!(checks_together(&shared, &store, 50).await, vec![7; 50]);
         assert_eq!(
             store.reads.load(Ordering::SeqCst),
             1,
@@ -280,15 +291,7 @@ mod tests {
         let shared = Arc::new(shared);
         let store = Arc::new(store);
         for _ in 0..2 * PROBE {
-            let tasks: Vec<_> = (0..8)
-                .map(|_| {
-                    let (shared, store) = (shared.clone(), store.clone());
-                    tokio::spawn(async move { shared.get(|| store.read()).await })
-                })
-                .collect();
-            for t in tasks {
-                t.await.expect("task").expect("head");
-            }
+            checks_together(&shared, &store, 8).await;
         }
         let reads = store.reads.load(Ordering::SeqCst) - 10 * PROBE;
         assert!(
