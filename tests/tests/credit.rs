@@ -611,6 +611,21 @@ async fn credit_over_http(app: &TestApp) {
         .get(&format!("/v1/credit/queries/{id}"), Some(&system))
         .await;
     assert_eq!(got.json()["feedback"][0]["measure_applied"], "取消投标资格");
+    // A query id that is not a UUID is a 400 at `path.id`, for reading and feedback alike.
+    let bad = app
+        .get("/v1/credit/queries/0192f0c4-6b1e", Some(&supervisor))
+        .await;
+    let p = bad.problem(400, "bad-request");
+    assert_eq!(p["errors"][0]["path"], "path.id", "{p}");
+    let res = app
+        .send(post_json(
+            "/v1/credit/queries/x/feedback",
+            &fb,
+            Some(&system),
+        ))
+        .await;
+    let p = res.problem(400, "bad-request");
+    assert_eq!(p["errors"][0]["path"], "path.id", "{p}");
     // Snapshot with its manifest headers.
     let snap = app
         .get(

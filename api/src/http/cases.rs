@@ -17,11 +17,10 @@ use jianxin_domain::case::{beijing_date, CaseRules, CaseStep, Stage, Tier};
 use jianxin_domain::event_log::Role;
 use serde::Deserialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::auth::{Authorized, RoleSet};
 use super::error::{ApiError, Problem};
-use super::extract::{AppJson, AppPath, AppQuery};
+use super::extract::{AppJson, AppPath, AppQuery, IdPath};
 use crate::cases;
 use crate::state::AppState;
 
@@ -53,19 +52,8 @@ pub fn router() -> Router<AppState> {
         .route("/v1/cases/{id}/deviations", get(deviations))
 }
 
-#[derive(Deserialize)]
-struct IdParam {
-    id: String,
-}
-
-fn case_param(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text).map_err(|e| {
-        ApiError::bad_request(
-            "path.id",
-            format!("path.id: {e}; expected a case id (a UUID)"),
-        )
-    })
-}
+/// What a case id in a path must be.
+const CASE_ID: &str = "a case id (a UUID)";
 
 /// A new case from a clue.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -170,10 +158,10 @@ pub(super) enum OfficerStep {
 async fn officer_step(
     caller: Authorized<CaseOfficers>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppJson(body): AppJson<OfficerStep>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = case_param(&path.id)?;
+    let id = path.uuid(CASE_ID)?;
     let step = officer_case_step(body);
     let actor = caller.0.actor();
     let done = cases::step(&state.log, state.clock.as_ref(), &actor, Some(id), step).await?;
@@ -247,10 +235,10 @@ pub(super) enum Approval {
 async fn approval(
     caller: Authorized<Approvers>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppJson(body): AppJson<Approval>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = case_param(&path.id)?;
+    let id = path.uuid(CASE_ID)?;
     let step = approval_case_step(body);
     let actor = caller.0.actor();
     let done = cases::step(&state.log, state.clock.as_ref(), &actor, Some(id), step).await?;
@@ -320,10 +308,10 @@ struct ReplayQuery {
 async fn replay(
     _caller: Authorized<CaseReaders>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppQuery(q): AppQuery<ReplayQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = case_param(&path.id)?;
+    let id = path.uuid(CASE_ID)?;
     let at = q.at.as_deref().map(cases::parse_at).transpose()?;
     let r = cases::replay(
         &state.log,
@@ -354,9 +342,9 @@ async fn replay(
 async fn deviations(
     _caller: Authorized<CaseReaders>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = case_param(&path.id)?;
+    let id = path.uuid(CASE_ID)?;
     Ok(AppJson(
         cases::deviations(&state.log, Some(&state.signer.verifier()), id).await?,
     ))

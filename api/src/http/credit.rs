@@ -22,7 +22,7 @@ use uuid::Uuid;
 use super::auth::{Authorized, RoleSet};
 use super::directory::page_limit;
 use super::error::{ApiError, Problem};
-use super::extract::{AppJson, AppPath, AppQuery};
+use super::extract::{uuid_in_path, AppJson, AppPath, AppQuery, IdPath};
 use crate::credit::{self, Asker, CheckQuestion, CreditAction, CHECK_BATCH_MAX};
 use crate::state::AppState;
 
@@ -251,16 +251,6 @@ async fn queries(
     Ok(AppJson(json!({ "queries": rows })))
 }
 
-#[derive(Deserialize)]
-struct IdParam {
-    id: String,
-}
-
-fn id_param(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text)
-        .map_err(|e| ApiError::bad_request("path.id", format!("path.id: {e}; expected a UUID")))
-}
-
 /// A logged query the caller may read (external systems: their own; others 404).
 async fn readable(
     state: &AppState,
@@ -291,9 +281,9 @@ async fn readable(
 async fn query(
     caller: Authorized<LogReaders>,
     State(state): State<AppState>,
-    AppPath(p): AppPath<IdParam>,
+    AppPath(p): AppPath<IdPath>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = id_param(&p.id)?;
+    let id = p.uuid("a UUID")?;
     Ok(AppJson(readable(&state, &caller.0, id).await?))
 }
 
@@ -314,9 +304,9 @@ async fn query(
 async fn recheck(
     caller: Authorized<LogReaders>,
     State(state): State<AppState>,
-    AppPath(p): AppPath<IdParam>,
+    AppPath(p): AppPath<IdPath>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = id_param(&p.id)?;
+    let id = p.uuid("a UUID")?;
     readable(&state, &caller.0, id).await?;
     Ok(AppJson(
         credit::recheck(&state.log, state.clock.as_ref(), id).await?,
@@ -354,10 +344,10 @@ pub(super) struct FeedbackBody {
 async fn feedback(
     caller: Authorized<Askers>,
     State(state): State<AppState>,
-    AppPath(p): AppPath<IdParam>,
+    AppPath(p): AppPath<IdPath>,
     AppJson(body): AppJson<FeedbackBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = id_param(&p.id)?;
+    let id = p.uuid("a UUID")?;
     let actor = caller.0.actor();
     let seqs = credit::feedback(
         &state.log,
@@ -477,7 +467,10 @@ pub(super) fn credit_action(
         subject_param("$.subject", subject)?;
     }
     if let Some((key, id)) = path_id {
-        map.insert(key.into(), Value::String(id_param(id)?.to_string()));
+        map.insert(
+            key.into(),
+            Value::String(uuid_in_path("id", id, "a UUID")?.to_string()),
+        );
     }
     map.insert("action".into(), Value::String(action.into()));
     serde_json::from_value(Value::Object(map)).map_err(|e| {
@@ -524,7 +517,7 @@ macro_rules! officer_step {
             async fn $name(
                 caller: Authorized<Officers>,
                 State(state): State<AppState>,
-                AppPath(p): AppPath<IdParam>,
+                AppPath(p): AppPath<IdPath>,
                 AppJson(body): AppJson<Value>,
             ) -> Result<impl IntoResponse, ApiError> {
                 act(&caller.0, &state, $action, Some(($key, &p.id)), body).await

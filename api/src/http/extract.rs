@@ -80,6 +80,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct AppPath<T>(pub T);
 
+/// A path's `{id}` segment, kept as text so that a bad one is refused with the handler's
+/// own wording of what was expected (see [`uuid_in_path`]).
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct IdPath {
+    pub id: String,
+}
+
+impl IdPath {
+    /// The id as a UUID, or a 400 at `path.id` ending "expected {what}".
+    pub(super) fn uuid(&self, what: &str) -> Result<uuid::Uuid, ApiError> {
+        uuid_in_path("id", &self.id, what)
+    }
+}
+
+/// The text of path segment `name` as a UUID, or a 400 at `path.<name>` saying
+/// `path.<name>: <why>; expected <what>` (`what`: "a case id (a UUID)", say).
+pub(super) fn uuid_in_path(name: &str, text: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(text).map_err(|e| {
+        let at = format!("path.{name}");
+        let message = format!("{at}: {e}; expected {what}");
+        ApiError::bad_request(at, message)
+    })
+}
+
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
         use axum::extract::path::ErrorKind;
@@ -207,6 +231,31 @@ mod tests {
                 .collect(),
             _ => vec![],
         }
+    }
+
+    #[test]
+    fn a_bad_uuid_in_a_path_is_named_with_what_was_expected() {
+        let path = IdPath {
+            id: "0192f0c4-6b1e".into(),
+        };
+        let Err(e) = path.uuid("a case id (a UUID)") else {
+            panic!("a short id accepted")
+        };
+        let errs = errors(&e);
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].0, "path.id");
+        assert!(errs[0].1.starts_with("path.id: invalid"), "{errs:?}");
+        assert!(
+            errs[0].1.ends_with("; expected a case id (a UUID)"),
+            "{errs:?}"
+        );
+        let Err(e) = uuid_in_path("task", "x", "a task id (a UUID)") else {
+            panic!("x accepted")
+        };
+        assert_eq!(errors(&e)[0].0, "path.task");
+        let id = "0192f0c4-6b1e-7c3a-9d2e-5a4b3c2d1e0f";
+        let ok = uuid_in_path("id", id, "a UUID").map(|u| u.to_string());
+        assert_eq!(ok.ok().as_deref(), Some(id));
     }
 
     #[tokio::test]

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use super::auth::{Authorized, PlanningReaders, RoleSet};
 use super::directory::page_limit;
 use super::error::{ApiError, FieldError, Problem};
-use super::extract::{AppJson, AppPath, AppQuery};
+use super::extract::{uuid_in_path, AppJson, AppPath, AppQuery, IdPath};
 use crate::ops::OpError;
 use crate::results;
 use crate::state::AppState;
@@ -67,11 +67,6 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-struct IdParam {
-    id: String,
-}
-
-#[derive(Deserialize)]
 struct ResultParam {
     id: String,
     uscc: String,
@@ -82,17 +77,12 @@ impl ResultParam {
     fn parse(&self) -> Result<(Uuid, Uscc), ApiError> {
         let uscc = Uscc::parse(&self.uscc)
             .map_err(|e| ApiError::bad_request("path.uscc", format!("path.uscc: {e}")))?;
-        Ok((task_param(&self.id)?, uscc))
+        Ok((uuid_in_path("id", &self.id, TASK_ID)?, uscc))
     }
 }
 
-/// A task id of the path, or a 400 at `path.id`.
-fn task_param(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text).map_err(|e| {
-        let message = format!("path.id: {e}; expected a task id (a UUID)");
-        ApiError::bad_request("path.id", message)
-    })
-}
+/// What a task id in a path must be.
+const TASK_ID: &str = "a task id (a UUID)";
 
 /// An operation's error with the field of the result file rewritten as a body path
 /// (`result.members` → `$.result.members`); a place in the text (`line 1, column 9`)
@@ -148,10 +138,10 @@ fn bad_reason(what: String) -> ApiError {
 async fn record(
     caller: Authorized<Inspectors>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppJson(file): AppJson<Value>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = task_param(&path.id)?;
+    let id = path.uuid(TASK_ID)?;
     let actor = caller.0.actor();
     let clock = state.clock.as_ref();
     let text = file.to_string();
@@ -321,10 +311,10 @@ struct PublicQuery {
 )]
 async fn public_results(
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppQuery(q): AppQuery<PublicQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = task_param(&path.id)?;
+    let id = path.uuid(TASK_ID)?;
     let limit = page_limit(q.limit)?;
     tasks::load(&state.log, id).await?;
     let rows = results::public(&state.log, Some(id), limit).await?;

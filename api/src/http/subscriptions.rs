@@ -17,11 +17,10 @@ use jianxin_domain::event_log::Role;
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
-use uuid::Uuid;
 
 use super::auth::{Authorized, RoleSet};
 use super::error::{ApiError, Problem};
-use super::extract::{AppJson, AppPath};
+use super::extract::{AppJson, AppPath, IdPath};
 use crate::state::AppState;
 use crate::webhooks;
 
@@ -130,16 +129,6 @@ async fn list(
     Ok(AppJson(json!({ "subscriptions": rows })))
 }
 
-#[derive(Deserialize)]
-struct IdParam {
-    id: String,
-}
-
-fn id_param(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text)
-        .map_err(|e| ApiError::bad_request("path.id", format!("path.id: {e}; expected a UUID")))
-}
-
 /// One subscription with its delivery state.
 #[utoipa::path(
     get,
@@ -157,9 +146,9 @@ fn id_param(text: &str) -> Result<Uuid, ApiError> {
 async fn show(
     caller: Authorized<SubscriptionReaders>,
     State(state): State<AppState>,
-    AppPath(p): AppPath<IdParam>,
+    AppPath(p): AppPath<IdPath>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = id_param(&p.id)?;
+    let id = p.uuid("a UUID")?;
     Ok(AppJson(
         webhooks::show(&state, &caller.0.actor(), id).await?,
     ))
@@ -183,9 +172,9 @@ async fn show(
 async fn unsubscribe(
     caller: Authorized<Subscribers>,
     State(state): State<AppState>,
-    AppPath(p): AppPath<IdParam>,
+    AppPath(p): AppPath<IdPath>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = id_param(&p.id)?;
+    let id = p.uuid("a UUID")?;
     Ok(AppJson(
         webhooks::unsubscribe(&state, &caller.0.actor(), id, "").await?,
     ))

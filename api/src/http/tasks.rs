@@ -31,7 +31,7 @@ use uuid::Uuid;
 use super::auth::{Authorized, PlanningReaders, RoleSet};
 use super::directory::page_limit;
 use super::error::{ApiError, FieldError, Problem};
-use super::extract::{AppJson, AppPath, AppQuery};
+use super::extract::{uuid_in_path, AppJson, AppPath, AppQuery, IdPath};
 use crate::ops::OpError;
 use crate::state::AppState;
 use crate::tasks::{self, CommitmentInput, DrawOutcome};
@@ -78,32 +78,13 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Deserialize)]
-struct IdParam {
-    id: String,
-}
-
-impl IdParam {
-    fn id(&self) -> Result<Uuid, ApiError> {
-        uuid_param("id", &self.id)
-    }
-}
-
-#[derive(Deserialize)]
 struct AssignmentParam {
     task: String,
     uscc: String,
 }
 
-/// A task id of the path, or a 400 at `path.<name>`.
-fn uuid_param(name: &str, text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text).map_err(|e| {
-        let at = format!("path.{name}");
-        ApiError::bad_request(
-            at.clone(),
-            format!("{at}: {e}; expected a task id (a UUID)"),
-        )
-    })
-}
+/// What a task id in a path must be.
+const TASK_ID: &str = "a task id (a UUID)";
 
 /// An operation's error with a field location rewritten as a body path (`department`
 /// → `$.department`); other locations (a line of a task file) are left as they are.
@@ -251,9 +232,9 @@ fn zip_files(files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<u8>, ApiError> {
 )]
 async fn bundle(
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = path.id()?;
+    let id = path.uuid(TASK_ID)?;
     let task = tasks::load(&state.log, id).await?;
     if task.phase != Phase::Drawn {
         return Err(ApiError::Conflict(format!(
@@ -329,7 +310,7 @@ async fn recuse(
     AppPath(AssignmentParam { task, uscc }): AppPath<AssignmentParam>,
     AppJson(body): AppJson<ReasonBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let task = uuid_param("task", &task)?;
+    let task = uuid_in_path("task", &task, TASK_ID)?;
     Uscc::parse(&uscc)
         .map_err(|e| ApiError::bad_request("path.uscc", format!("path.uscc: {e}")))?;
     check_reason(&body.reason)?;
@@ -394,9 +375,9 @@ struct TaskView {
 async fn show(
     _caller: Authorized<PlanningReaders>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = path.id()?;
+    let id = path.uuid(TASK_ID)?;
     let task = tasks::load(&state.log, id).await?;
     let draw = tasks::last_outcome(&state.log, id).await?;
     let departments = task
@@ -503,10 +484,10 @@ pub(super) struct CommitmentBody {
 async fn commit(
     caller: Authorized<TaskPlanners>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppJson(body): AppJson<CommitmentBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = path.id()?;
+    let id = path.uuid(TASK_ID)?;
     let actor = caller.0.actor();
     let input = CommitmentInput::Commitment(&body.commitment);
     let clock = state.clock.as_ref();
@@ -549,10 +530,10 @@ pub(super) struct FreezeBody {
 async fn freeze(
     caller: Authorized<TaskPlanners>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppJson(body): AppJson<FreezeBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = path.id()?;
+    let id = path.uuid(TASK_ID)?;
     let actor = caller.0.actor();
     let clock = state.clock.as_ref();
     let frozen = tasks::freeze(
@@ -598,10 +579,10 @@ pub(super) struct RevealBody {
 async fn reveal(
     caller: Authorized<TaskPlanners>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppJson(body): AppJson<RevealBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = path.id()?;
+    let id = path.uuid(TASK_ID)?;
     let actor = caller.0.actor();
     let clock = state.clock.as_ref();
     let global_sequences = tasks::reveal(
@@ -650,10 +631,10 @@ pub(super) struct BeaconBody {
 async fn beacon(
     caller: Authorized<TaskPlanners>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppJson(body): AppJson<BeaconBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = path.id()?;
+    let id = path.uuid(TASK_ID)?;
     let actor = caller.0.actor();
     let clock = state.clock.as_ref();
     let global_sequences =
@@ -684,9 +665,9 @@ async fn beacon(
 async fn draw(
     caller: Authorized<TaskPlanners>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = path.id()?;
+    let id = path.uuid(TASK_ID)?;
     let actor = caller.0.actor();
     let mut outcome = tasks::run(&state.log, state.clock.as_ref(), &actor, id).await?;
     if outcome.status != Phase::Drawn.as_str() {
@@ -715,10 +696,10 @@ async fn draw(
 async fn redraw(
     caller: Authorized<RedrawApprovers>,
     State(state): State<AppState>,
-    AppPath(path): AppPath<IdParam>,
+    AppPath(path): AppPath<IdPath>,
     AppJson(body): AppJson<ReasonBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let id = path.id()?;
+    let id = path.uuid(TASK_ID)?;
     check_reason(&body.reason)?;
     let actor = caller.0.actor();
     let clock = state.clock.as_ref();
