@@ -167,9 +167,9 @@ pub async fn unledgered_event(
 ) -> Result<(i64, Option<EventRow>), StoreError> {
     // `NOT EXISTS`, not `NOT IN (SELECT event_id FROM ledger)`: PostgreSQL hashes a
     // `NOT IN` subquery only while it fits in `work_mem` and otherwise rescans the whole
-    // ledger for every event row. At 477,634 entries that made `log verify` run for more
-    // than 13 minutes without an answer; as an anti-join on the ledger's unique index on
-    // `event_id` it takes under a second (docs/RELIABILITY.md).
+    // ledger for every event row. At 477,634 entries that left `log verify` without an
+    // answer after 32 minutes; as an anti-join on the ledger's unique index on
+    // `event_id` the query takes under a second (docs/RELIABILITY.md).
     // sql-safe: `aggregate_type` is one of `registry::AGGREGATE_NAMES` (the only caller loops over them)
     let count_sql = format!(
         "SELECT COUNT(*) FROM {aggregate_type}_events e WHERE NOT EXISTS \
