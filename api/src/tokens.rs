@@ -136,9 +136,15 @@ impl TokenCache {
         }
     }
 
-    /// Whether `token` has passed the signature check here (its times aside).
-    pub fn contains(&self, token: &str) -> bool {
-        self.verified.lock().is_ok_and(|m| m.contains_key(token))
+    /// Whether `token` has passed the signature check here and is valid at `now`: an
+    /// expired token, however well signed, is anonymous again.
+    pub fn is_valid_at(&self, token: &str, now: DateTime<Utc>) -> bool {
+        let cached = self
+            .verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(token).cloned());
+        cached.is_some_and(|claims| check_times(claims, now).is_ok())
     }
 
     /// [`verify`], skipping the signature check for a token that already passed it.
@@ -190,6 +196,19 @@ mod tests {
             iat: now.timestamp(),
             exp: now.timestamp() + 3600,
         }
+    }
+
+    #[test]
+    fn a_cached_token_is_valid_only_within_its_times() {
+        let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let s = signer(1);
+        let token = issue(&s, &claims(now)).unwrap();
+        let cache = TokenCache::default();
+        assert!(!cache.is_valid_at(&token, now), "never verified here");
+        assert!(cache.verify(&s.verifier(), &token, now).is_ok());
+        assert!(cache.is_valid_at(&token, now));
+        let later = now + chrono::Duration::seconds(3601);
+        assert!(!cache.is_valid_at(&token, later), "expired");
     }
 
     #[test]

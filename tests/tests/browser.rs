@@ -138,6 +138,13 @@ pub(crate) struct Site {
     _dir: tempfile::TempDir,
 }
 
+impl Site {
+    /// The folder of the site's database and key file.
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+}
+
 fn start_site() -> Site {
     start_site_with(&[])
 }

@@ -1,8 +1,11 @@
 //! Rate limits on requests without a verified token, through the real `jianxin serve`
 //! over TCP (issue 11, security): an address that spends its budget gets 429 with a
 //! problem document, `/healthz` and requests with a valid token are never held back, and
-//! a forged token counts as anonymous.
+//! a forged or expired token counts as anonymous.
 
+use jianxin_api::tokens::{self, Claims};
+use jianxin_domain::event_log::Role;
+use jianxin_domain::integrity::NoteSigner;
 use serde_json::Value;
 
 use crate::browser::{http, start_site_with};
@@ -18,7 +21,29 @@ fn an_address_over_its_budget_waits_and_verified_callers_do_not() {
         "--no-scheduler",
     ]);
     let get = |path: &str, headers: &[(&str, &str)]| http(&site.addr, "GET", path, None, headers);
-    for n in 1..=5 {
+    // Issue 27: a token signed with the deployment's own key that expired an hour ago.
+    // Its first use (refused 401, as expired) counts against the budget, and having been
+    // checked once must not let it past the limit afterwards.
+    let key = std::fs::read_to_string(site.dir().join("jianxin.key")).expect("key file");
+    let signer = NoteSigner::parse(key.trim()).expect("the site's key");
+    // the site under test runs on the wall clock, so the expired token is dated by it
+    #[allow(clippy::disallowed_methods)]
+    let now = chrono::Utc::now().timestamp();
+    let expired = Claims {
+        jti: uuid::Uuid::new_v4(),
+        sub: "former-officer".into(),
+        role: Role::CreditOfficer,
+        scopes: vec![],
+        iat: now - 7200,
+        exp: now - 3600,
+    };
+    let expired = format!(
+        "Bearer {}",
+        tokens::issue(&signer, &expired).expect("token")
+    );
+    let (status, _) = get("/v1/me", &[("Authorization", &expired)]);
+    assert_eq!(status, 401, "an expired token is refused");
+    for n in 2..=5 {
         let (status, body) = get("/v1/public/tasks", &[]);
         assert_eq!(
             status,
@@ -46,6 +71,8 @@ fn an_address_over_its_budget_waits_and_verified_callers_do_not() {
         &[("Authorization", forged)],
     );
     assert_eq!(status, 429, "a forged token counts as anonymous");
+    let (status, _) = get("/v1/me", &[("Authorization", &expired)]);
+    assert_eq!(status, 429, "an expired token counts as anonymous");
     // the health probe and a verified caller are served
     assert_eq!(get("/healthz", &[]).0, 200);
     let officer = format!("Bearer {}", site.tokens["credit_officer"]);

@@ -137,6 +137,24 @@ where
     }
 }
 
+/// The caller's claims on a route that is public but answers more to some roles: `None`
+/// without an `Authorization` header; a header that does not verify is 401 as anywhere
+/// else, so a mistyped token is never silently served the anonymous answer.
+pub(super) fn claims_if_any(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Claims>, ApiError> {
+    if !headers.contains_key(header::AUTHORIZATION) {
+        return Ok(None);
+    }
+    let token = bearer_token(headers)?;
+    Ok(Some(state.tokens.verify(
+        &state.verifier,
+        token,
+        state.clock.now(),
+    )?))
+}
+
 /// 403 unless the claims' role is one of `allowed`.
 pub fn require(claims: &Claims, allowed: &'static [Role]) -> Result<(), ApiError> {
     if allowed.contains(&claims.role) {

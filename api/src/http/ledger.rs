@@ -1,18 +1,25 @@
 //! The integrity ledger over HTTP (`/v1/log/…`): what an outsider needs to check that
 //! the log was only ever appended to — the signed checkpoint, the key that signs it,
-//! inclusion and consistency proofs (all public) — and the ledger itself, page by page,
-//! for supervisors and administrators.
+//! inclusion and consistency proofs (all public, hashes only) — and the ledger itself,
+//! page by page, for supervisors and administrators.
+//!
+//! An inclusion proof answers the public with the leaf hash and the audit path alone:
+//! whoever holds an event (a published draw bundle, their own case file) hashes it and
+//! checks it against the signed root, and whoever holds nothing learns nothing. The
+//! entry itself, the event with its payload, goes only to the roles that read the whole
+//! trail on `/v1/log/events`; walking the sequence numbers would otherwise publish every
+//! inspector's certificate, every credit query's purpose and every case clue.
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use jianxin_domain::integrity::ConsistencyProof;
+use jianxin_domain::integrity::{ConsistencyProof, InclusionProof};
 use jianxin_projections::ledger::{self, read::LedgerRow, EventProof};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{Auditors, Authorized};
+use super::auth::{claims_if_any, Auditors, Authorized, RoleSet};
 use super::error::{ApiError, Problem};
 use super::extract::{AppJson, AppPath, AppQuery};
 use crate::state::AppState;
@@ -130,6 +137,29 @@ struct ProofQuery {
     tree_size: Option<u64>,
 }
 
+/// An inclusion proof as served: the entry only to the roles that read the whole trail.
+#[derive(Serialize)]
+struct ServedProof {
+    global_sequence: u64,
+    /// The ledger entry's canonical text: absent for anyone but a supervisor or an
+    /// administrator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<String>,
+    leaf_hash: String,
+    inclusion: InclusionProof,
+}
+
+impl ServedProof {
+    fn new(proof: EventProof, with_entry: bool) -> ServedProof {
+        ServedProof {
+            global_sequence: proof.global_sequence,
+            entry: with_entry.then_some(proof.entry),
+            leaf_hash: proof.leaf_hash,
+            inclusion: proof.inclusion,
+        }
+    }
+}
+
 /// An RFC 9162 inclusion proof of one event.
 #[utoipa::path(
     get,
@@ -138,18 +168,22 @@ struct ProofQuery {
     summary = "Inclusion proof of the event at a global sequence number",
     params(("seq" = u64, Path, description = "Global sequence number, from 1"), ProofQuery),
     responses(
-        (status = 200, description = "`{global_sequence, entry, leaf_hash, inclusion: {leaf_index, tree_size, hashes}}`", body = Object),
+        (status = 200, description = "`{global_sequence, leaf_hash, inclusion: {leaf_index, tree_size, hashes}}`: hashes only, for anyone; with a supervisor's or an administrator's token also `entry`, the ledger entry's canonical text", body = Object),
         (status = 400, description = "Not a number", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "An `Authorization` header whose token does not verify", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Outside the log (the detail names the valid range)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn proof(
     State(state): State<AppState>,
+    headers: HeaderMap,
     AppPath(SeqParam { seq }): AppPath<SeqParam>,
     AppQuery(q): AppQuery<ProofQuery>,
-) -> Result<AppJson<EventProof>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
+    let caller = claims_if_any(&state, &headers)?;
+    let with_entry = caller.is_some_and(|claims| Auditors::ROLES.contains(&claims.role));
     let proof = ledger::inclusion(state.log.database(), seq, q.tree_size).await?;
-    Ok(AppJson(proof))
+    Ok(AppJson(ServedProof::new(proof, with_entry)))
 }
 
 #[derive(Deserialize)]

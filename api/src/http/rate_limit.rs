@@ -2,9 +2,10 @@
 //! API, the login form and any request whose token this service has not yet verified
 //! share one budget per client address. A token bucket per address refills at
 //! `per_minute` and holds at most `burst`; beyond it the answer is 429 `too-many-requests`
-//! with `Retry-After`, and nothing is done. Requests carrying a token that verifies (kept
-//! in the [`crate::tokens::TokenCache`]) are identified and audited, so they are not
-//! held back; a forged or guessed token is counted, which slows guessing down as well.
+//! with `Retry-After`, and nothing is done. Requests carrying a token that verifies and
+//! is valid now (kept in the [`crate::tokens::TokenCache`]) are identified and audited,
+//! so they are not held back; a forged, guessed or expired token is counted, which slows
+//! guessing down as well.
 //! `/healthz` is never limited (load balancers poll it).
 //!
 //! Time comes from the service's clock, so tests can step it. The table of addresses
@@ -117,10 +118,11 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
         return next.run(req).await;
     };
-    if req.uri().path() == "/healthz" || tokens_of(&req).any(|t| state.tokens.contains(&t)) {
+    let now = state.clock.now();
+    if req.uri().path() == "/healthz" || tokens_of(&req).any(|t| state.tokens.is_valid_at(&t, now))
+    {
         return next.run(req).await;
     }
-    let now = state.clock.now();
     match state.rate_limit.take(peer.ip(), now) {
         Ok(()) => next.run(req).await,
         // Over budget: a token that verifies now (its first use here) still passes, so a
