@@ -7,6 +7,7 @@
 //! - [`ops`]: operations shared by CLI and HTTP (validate, build command, execute).
 //! - [`tasks`]: inspection tasks and their draw, shared by CLI, HTTP and the demo.
 //! - [`results`]: inspection results, their deadlines and publication.
+//! - [`deadlines`]: running deadlines counted anew when a working calendar is loaded.
 //! - [`http`]: the router, errors as RFC 9457 problems, authentication, OpenAPI.
 //! - [`cli`]: the `jianxin` command line.
 //! - [`web`]: the web workbench and the public site (`/web/…`).
@@ -15,6 +16,7 @@
 pub mod cases;
 pub mod cli;
 pub mod credit;
+pub mod deadlines;
 pub mod demo;
 pub mod demo_credit;
 pub mod demo_results;

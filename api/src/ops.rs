@@ -73,10 +73,17 @@ pub struct Loaded {
     pub changed: bool,
     /// Ledger positions appended.
     pub global_sequences: Vec<u64>,
+    /// For a calendar: the running deadlines it moved, each recorded anew (the impact
+    /// notice, [`crate::deadlines`]); absent for other kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recounted: Option<Vec<crate::deadlines::Recounted>>,
 }
 
 /// Validate `raw` as reference data of `kind` and record it as a new version (nothing is
-/// recorded when the content equals the current version, or when it is invalid).
+/// recorded when the content equals the current version, or when it is invalid). A
+/// calendar then counts every running deadline again ([`crate::deadlines::recount`]),
+/// also when it equals the current version, so that a load cut short is completed by
+/// loading it again.
 pub async fn load_reference(
     log: &EventLog,
     clock: &dyn Clock,
@@ -122,13 +129,22 @@ pub async fn load_reference(
         Ok(Executed::Applied {
             global_sequences, ..
         })
-        | Ok(Executed::AlreadyApplied { global_sequences }) => Ok(Loaded {
-            kind: kind.as_str(),
-            digest,
-            rows,
-            changed: !global_sequences.is_empty(),
-            global_sequences,
-        }),
+        | Ok(Executed::AlreadyApplied { global_sequences }) => {
+            let recounted = match kind {
+                ReferenceKind::Calendar => {
+                    Some(crate::deadlines::recount(log, clock, actor).await?)
+                }
+                _ => None,
+            };
+            Ok(Loaded {
+                kind: kind.as_str(),
+                digest,
+                rows,
+                changed: !global_sequences.is_empty(),
+                global_sequences,
+                recounted,
+            })
+        }
         Err(e @ ReferenceDataError::Empty { .. })
         | Err(e @ ReferenceDataError::WrongKind { .. }) => Err(OpError::Refused(e.to_string())),
     }

@@ -1,11 +1,12 @@
 //! Inspection results and their publication (检查结果与公示, 一公开), as operations
 //! shared by the CLI and the HTTP API: a result file is checked against the task's
 //! standing draw (the subject's team, the task's items and window), its publication
-//! deadline is counted in working days on the official calendar in force, and the
+//! deadline is counted in working days on the calendar in force (provisionally across a
+//! year whose official schedule is not loaded, and then it says so), and the
 //! publication-due list says how many working days are left or overdue.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use jianxin_domain::calendar::WorkingCalendar;
+use jianxin_domain::calendar::{CalendarBasis, WorkingCalendar};
 use jianxin_domain::event_log::{Actor, Issued};
 use jianxin_domain::identifiers::Uscc;
 use jianxin_domain::result::{
@@ -118,23 +119,24 @@ pub async fn team_on_record(
 }
 
 /// The publication deadline of a result dated `date`: the rules' working days later, on
-/// the calendar in force.
+/// the calendar in force, with the basis it was counted on.
 pub async fn deadline_of(
     log: &EventLog,
     task: Uuid,
     date: NaiveDate,
-) -> Result<NaiveDate, OpError> {
+) -> Result<(NaiveDate, CalendarBasis), OpError> {
     let state = tasks::load(log, task).await?;
     let (_, rules) = tasks::rules_version(log, Some(state.rules_version)).await?;
     let calendar = current_calendar(log).await?;
-    calendar
+    let deadline = calendar
         .add_working_days(date, rules.publication_deadline_working_days)
         .map_err(|e| {
             invalid(
                 format!("publication deadline from {date}: {e}"),
                 "result.inspection_date",
             )
-        })
+        })?;
+    Ok((deadline, calendar.basis(date, deadline)))
 }
 
 /// What recording did.
@@ -148,6 +150,9 @@ pub struct Recorded {
     pub version: u32,
     /// Publish by this day.
     pub deadline: NaiveDate,
+    /// `provisional` when the deadline was counted across a year whose official holiday
+    /// schedule is not loaded yet (it may move when it is), else `official`.
+    pub calendar: CalendarBasis,
     /// Ledger positions appended.
     pub global_sequences: Vec<u64>,
     /// Facts that flowed on to credit (see [`crate::result_flows`]).
@@ -166,7 +171,7 @@ pub async fn record(
 ) -> Result<Recorded, OpError> {
     let (task, uscc, content) = parse_result_file(text, route_task)?;
     let team = team_on_record(log, task, &uscc).await?;
-    let deadline = deadline_of(log, task, content.inspection_date).await?;
+    let (deadline, calendar) = deadline_of(log, task, content.inspection_date).await?;
     let current = content.clone();
     let command = match correction {
         None => ResultCommand::Record(RecordResult {
@@ -189,6 +194,7 @@ pub async fn record(
         uscc: uscc.as_str().to_owned(),
         version,
         deadline,
+        calendar,
         global_sequences,
         flowed,
     })
@@ -234,6 +240,12 @@ pub async fn publish(
         .filter(|s| s.version > 0)
         .ok_or_else(|| OpError::NotFound(format!("no result of {uscc} in task {task}")))?;
     let deadline = state.deadline.unwrap_or_default();
+    let calendar = match &state.content {
+        Some(content) => current_calendar(log)
+            .await?
+            .basis(content.inspection_date, deadline),
+        None => CalendarBasis::Official,
+    };
     let command = ResultCommand::Publish(PublishResult {
         version: state.version,
     });
@@ -243,6 +255,7 @@ pub async fn publish(
         uscc: uscc.as_str().to_owned(),
         version: state.version,
         deadline,
+        calendar,
         global_sequences,
         flowed: vec![],
     })
@@ -261,6 +274,9 @@ pub struct Due {
     pub inspection_date: String,
     /// Publish by this day.
     pub deadline: String,
+    /// `provisional` when the deadline was counted across a year whose official holiday
+    /// schedule is not loaded yet, else `official`.
+    pub calendar: CalendarBasis,
     /// Working days from `as_of` to the deadline; negative when overdue.
     pub working_days_left: i64,
     /// Past the deadline.
@@ -302,12 +318,17 @@ pub async fn due(log: &EventLog, as_of: NaiveDate) -> Result<Vec<Due>, OpError> 
         let deadline = NaiveDate::parse_from_str(&r.deadline, "%Y-%m-%d")
             .map_err(|e| invalid(e.to_string(), "deadline"))?;
         let left = working_days_between(&calendar, as_of, deadline)?;
+        let basis = match NaiveDate::parse_from_str(&r.inspection_date, "%Y-%m-%d") {
+            Ok(inspected) => calendar.basis(inspected, deadline),
+            Err(_) => calendar.basis(deadline.pred_opt().unwrap_or(deadline), deadline),
+        };
         out.push(Due {
             task_id: r.task_id,
             uscc: r.uscc,
             version: r.version,
             inspection_date: r.inspection_date,
             deadline: r.deadline,
+            calendar: basis,
             working_days_left: left,
             overdue: as_of > deadline,
         });

@@ -344,11 +344,64 @@ fn check_uscc_contract() {
     assert_eq!(e["code"], "invalid_uscc");
     // no database was created by a pure command
     assert!(!d.path().join("jianxin.db").exists());
-    // calendar: outside the loaded years is an error, never a guess
+    // calendar: the official schedule where loaded, 调休 included
     let r = run(&["calendar", "add-working-days", "2024-09-27", "3"]);
     // 09-29 (Sun) is an adjusted workday (调休), 09-30 works, 10-01..07 are off
     assert_eq!((r.code, r.stdout.trim()), (0, "2024-10-08"));
-    let r = run(&["calendar", "add-working-days", "2030-01-01", "1"]);
+    // issue 28: a year whose official schedule is not loaded is counted provisionally
+    // (weekends and statutory holidays), and the answer says so
+    let r = run(&["calendar", "add-working-days", "2026-12-10", "20"]);
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, "2027-01-08 (provisional calendar)"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&[
+        "--format",
+        "json",
+        "calendar",
+        "add-working-days",
+        "2026-12-10",
+        "20",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(
+        (v["date"].as_str(), v["calendar"].as_str()),
+        (Some("2027-01-08"), Some("provisional"))
+    );
+    let r = run(&[
+        "--format",
+        "json",
+        "calendar",
+        "add-working-days",
+        "2026-12-10",
+        "15",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(
+        (v["date"].as_str(), v["calendar"].as_str()),
+        (Some("2026-12-31"), Some("official"))
+    );
+    let r = run(&["--format", "json", "calendar", "years"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let years = v["years"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        years.first(),
+        Some(&serde_json::json!({"year": 2018, "calendar": "official"}))
+    );
+    assert!(years.contains(&serde_json::json!({"year": 2026, "calendar": "official"})));
+    assert!(years.contains(&serde_json::json!({"year": 2027, "calendar": "provisional"})));
+    let r = run(&["calendar", "years"]);
+    assert!(
+        r.stdout.contains("2027\tprovisional (临时)"),
+        "{}",
+        r.stdout
+    );
+    // beyond the provisional years and before the official ones it is still an error
+    let r = run(&["calendar", "add-working-days", "2040-01-02", "1"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = run(&["calendar", "add-working-days", "2017-06-01", "1"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     // usage errors exit 2; an unreachable database exits 4
     assert_eq!(run(&["log", "frobnicate"]).code, 2);

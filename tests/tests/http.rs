@@ -11,7 +11,8 @@ use jianxin_api::tokens::{self, Claims};
 use jianxin_domain::directory::Rules;
 use jianxin_domain::event_log::Role;
 use jianxin_domain::integrity::{
-    hash_from_hex, leaf_hash, open_checkpoint, ConsistencyProof, NoteSigner, NoteVerifier,
+    hash_from_hex, leaf_hash, open_checkpoint, ConsistencyProof, InclusionProof, NoteSigner,
+    NoteVerifier,
 };
 use jianxin_projections::ledger::EventProof;
 use serde_json::{json, Value};
@@ -45,7 +46,7 @@ const ROLES: [Role; 6] = [
 /// (method, OpenAPI path template, URI called, access by column).
 /// Columns: admin, planner, inspector, credit_officer, supervisor, external_system, none.
 #[rustfmt::skip]
-const MATRIX: [(&str, &str, &str, [Access; 7]); 62] = [
+const MATRIX: [(&str, &str, &str, [Access; 7]); 63] = [
     ("GET",  "/healthz",                       "/healthz",                        [A, A, A, A, A, A, A]),
     ("GET",  "/readyz",                        "/readyz",                         [A, A, A, A, A, A, A]),
     ("GET",  "/metrics",                       "/metrics",                        [A, F, F, F, F, F, U]),
@@ -59,6 +60,7 @@ const MATRIX: [(&str, &str, &str, [Access; 7]); 62] = [
     ("GET",  "/v1/public/checkpoints",         "/v1/public/checkpoints",          [A, A, A, A, A, A, A]),
     ("GET",  "/v1/reference/{kind}",           "/v1/reference/calendar",          [A, A, F, A, A, F, U]),
     ("POST", "/v1/reference/{kind}",           "/v1/reference/calendar",          [A, F, F, F, F, F, U]),
+    ("GET",  "/v1/calendar/years",             "/v1/calendar/years",              [A, A, F, A, A, F, U]),
     ("GET",  "/v1/me",                         "/v1/me",                          [A, A, A, A, A, A, U]),
     ("GET",  "/v1/subjects",                   "/v1/subjects",                    [A, A, A, A, A, F, U]),
     ("GET",  "/v1/subjects/{uscc}",            "/v1/subjects/91330102MA2B0C1D0U", [A, A, A, A, A, F, U]),
@@ -448,18 +450,57 @@ async fn checkpoints_and_proofs_verify(app: &TestApp) {
 
     let size = checkpoint.tree_size;
     for seq in 1..=size {
-        let res = app
-            .get(&format!("/v1/log/proof/{seq}?tree_size={size}"), None)
-            .await;
+        let path = format!("/v1/log/proof/{seq}?tree_size={size}");
+        // Issue 27: the public gets hashes only, never the entry with its payload ...
+        let public = app.get(&path, None).await;
+        assert_eq!(public.status.as_u16(), 200, "{}", public.text());
+        let public: serde_json::Value = serde_json::from_slice(&public.body).expect("JSON");
+        let fields: Vec<&str> = public
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            fields,
+            ["global_sequence", "inclusion", "leaf_hash"],
+            "{public}"
+        );
+        // ... a token of another role gets no more than the public (signed here, so
+        // that its issuance does not grow the log under test) ...
+        let now = test_now().timestamp();
+        let planner = Claims {
+            jti: uuid::Uuid::nil(),
+            sub: "planner-1".into(),
+            role: Role::Planner,
+            scopes: vec![],
+            iat: now,
+            exp: now + 3600,
+        };
+        let planner = tokens::issue(&app.state.signer, &planner).expect("token");
+        let other = app.get(&path, Some(&planner)).await;
+        let other: serde_json::Value = serde_json::from_slice(&other.body).expect("JSON");
+        assert!(other.get("entry").is_none(), "{other}");
+        // ... and an auditor the entry, which hashes to the public leaf.
+        let res = app.get(&path, Some(&admin)).await;
         assert_eq!(res.status.as_u16(), 200, "{}", res.text());
         let proof: EventProof = serde_json::from_slice(&res.body).expect("an EventProof");
         let leaf = leaf_hash(proof.entry.as_bytes());
         assert_eq!(Some(leaf), hash_from_hex(&proof.leaf_hash));
+        assert_eq!(public["leaf_hash"], proof.leaf_hash.as_str());
+        let path_only: InclusionProof =
+            serde_json::from_value(public["inclusion"].clone()).expect("an inclusion proof");
+        path_only
+            .verify(&leaf, &checkpoint.root)
+            .expect("the public path verifies the leaf");
         proof
             .inclusion
             .verify(&leaf, &checkpoint.root)
             .expect("inclusion verifies");
     }
+    // A token that does not verify is refused, not served the public answer.
+    let res = app.get("/v1/log/proof/1", Some("jx1.not.valid")).await;
+    res.problem(401, "unauthorized");
+    let challenge = res.header("www-authenticate").unwrap_or_default();
+    assert!(challenge.contains("invalid_token"), "{challenge}");
     app.get(&format!("/v1/log/proof/1?tree_size={}", size + 5), None)
         .await
         .problem(404, "not-found");
@@ -476,6 +517,50 @@ async fn checkpoints_and_proofs_verify(app: &TestApp) {
         .expect("consistency verifies");
 }
 on_both!(checkpoints_and_proofs_verify);
+
+/// Issue 28: the calendar in force says which years are official and which provisional,
+/// and loading a later official year turns it official.
+async fn calendar_years_say_which_are_provisional(app: &TestApp) {
+    let admin = app.token(Role::Admin).await;
+    let years = |v: &Value| -> Vec<(i64, String)> {
+        v["years"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|y| {
+                let year = y["year"].as_i64().unwrap_or_default();
+                (year, y["calendar"].as_str().unwrap_or_default().to_owned())
+            })
+            .collect()
+    };
+    let res = app.get("/v1/calendar/years", Some(&admin)).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", res.text());
+    let shipped = years(&res.json());
+    assert_eq!(shipped.first(), Some(&(2018, "official".to_owned())));
+    assert!(
+        shipped.contains(&(2026, "official".to_owned())),
+        "{shipped:?}"
+    );
+    assert!(
+        shipped.contains(&(2027, "provisional".to_owned())),
+        "{shipped:?}"
+    );
+    // the State Council's 2027 schedule arrives (one line of it suffices here)
+    let with_2027 = format!("{CALENDAR_CSV}2027-01-01,holiday_off,元旦,New Year's Day\n");
+    let loaded = app
+        .post_csv("/v1/reference/calendar", with_2027, Some(&admin))
+        .await;
+    assert_eq!(loaded.status.as_u16(), 201, "{}", loaded.text());
+    let after = years(&app.get("/v1/calendar/years", Some(&admin)).await.json());
+    assert!(after.contains(&(2027, "official".to_owned())), "{after:?}");
+    assert!(
+        after.contains(&(2028, "provisional".to_owned())),
+        "{after:?}"
+    );
+}
+
+on_both!(calendar_years_say_which_are_provisional);
 
 async fn reference_data_loads_once_and_refuses_broken_csv(app: &TestApp) {
     let admin = app.token(Role::Admin).await;

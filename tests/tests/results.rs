@@ -399,64 +399,63 @@ cli_on_both!(
     }
 );
 
+/// A task of SJ-002 in the demo's region for `window` (inspection date, first day, last
+/// day), created, frozen and drawn on drand round 123 (published 2023-08-23); its id and
+/// its first team (subject and members).
+fn drawn_task(d: &Deployment, title: &str, window: [&str; 3]) -> (String, String, Vec<String>) {
+    let [inspection_date, window_from, window_to] = window;
+    let task = json!({
+        "title": title,
+        "departments": [SCJG],
+        "items": ["SJ-002"],
+        "scope": {"regions": ["330100"]},
+        "window_from": window_from,
+        "window_to": window_to,
+        "inspection_date": inspection_date,
+    });
+    let name = write(d, "task.json", &task);
+    let create = [
+        "--actor",
+        "planner-1",
+        "--now",
+        "2023-08-22T00:00:00Z",
+        "task",
+        "create",
+    ];
+    let created = ok(d, &[&create[..], &["--file", &name]].concat());
+    let id = created["id"].as_str().expect("a task id").to_owned();
+    let freeze = [
+        "--now",
+        "2023-08-23T15:00:00Z",
+        "draw",
+        "freeze",
+        &id,
+        "--round",
+        "123",
+    ];
+    ok(d, &freeze);
+    let beacon = [
+        "--now",
+        "2023-08-23T15:20:00Z",
+        "draw",
+        "beacon",
+        &id,
+        "--round",
+        "123",
+    ];
+    ok(d, &[&beacon[..], &["--signature", SIGNATURE]].concat());
+    let drawn = ok(d, &["--now", "2023-08-23T15:21:00Z", "draw", "run", &id]);
+    assert_eq!(drawn["status"], "drawn", "{drawn}");
+    let (uscc, team) = teams(d, &id).into_iter().next().expect("a team");
+    (id, uscc, team)
+}
+
 cli_on_both!(
     r6_a_deadline_across_the_spring_festival,
     |d: Deployment| async move {
         seeded(&d);
-        // a task for February 2024, drawn on drand round 123 (published 2023-08-23)
-        let task = json!({
-            "title": "春节前后食品经营许可事项抽查（测试）",
-            "departments": [SCJG],
-            "items": ["SJ-002"],
-            "scope": {"regions": ["330100"]},
-            "window_from": "2024-02-01",
-            "window_to": "2024-02-29",
-            "inspection_date": "2024-02-08",
-        });
-        let name = write(&d, "task.json", &task);
-        let created = ok(
-            &d,
-            &[
-                "--actor",
-                "planner-1",
-                "--now",
-                "2023-08-22T00:00:00Z",
-                "task",
-                "create",
-                "--file",
-                &name,
-            ],
-        );
-        let id = created["id"].as_str().expect("a task id").to_owned();
-        ok(
-            &d,
-            &[
-                "--now",
-                "2023-08-23T15:00:00Z",
-                "draw",
-                "freeze",
-                &id,
-                "--round",
-                "123",
-            ],
-        );
-        ok(
-            &d,
-            &[
-                "--now",
-                "2023-08-23T15:20:00Z",
-                "draw",
-                "beacon",
-                &id,
-                "--round",
-                "123",
-                "--signature",
-                SIGNATURE,
-            ],
-        );
-        let drawn = ok(&d, &["--now", "2023-08-23T15:21:00Z", "draw", "run", &id]);
-        assert_eq!(drawn["status"], "drawn", "{drawn}");
-        let (uscc, team) = teams(&d, &id).into_iter().next().expect("a team");
+        let title = "春节前后食品经营许可事项抽查（测试）";
+        let (id, uscc, team) = drawn_task(&d, title, ["2024-02-08", "2024-02-01", "2024-02-29"]);
         let members: Vec<&str> = team.iter().map(String::as_str).collect();
 
         // visited on Thursday 2024-02-08, the last working day but one before 春节
@@ -472,6 +471,7 @@ cli_on_both!(
         // 03-04 … 03-08 (13–17), 03-11 … 03-13 (18–20). The 调休 Sunday 02-04 comes
         // before the visit and does not count.
         assert_eq!(r["deadline"], "2024-03-13", "{r}");
+        assert_eq!(r["calendar"], "official", "{r}");
         assert_eq!(
             add_working_days_on_csv(date("2024-02-08"), 20),
             date("2024-03-13")
@@ -489,6 +489,97 @@ cli_on_both!(
             assert_eq!(row["working_days_left"], left, "as of {as_of}: {row}");
             assert_eq!(row["overdue"], json!(left < 0), "as of {as_of}: {row}");
         }
+        d.finish().await;
+    }
+);
+
+cli_on_both!(
+    r28_a_result_of_december_is_recorded_on_the_provisional_calendar,
+    |d: Deployment| async move {
+        seeded(&d);
+        // The shipped official schedule ends on 2026-12-31 and 2027's is not loaded: a
+        // result of 10 December 2026 used to be refused for want of a calendar year.
+        let title = "年末食品经营许可事项抽查（测试）";
+        let (id, uscc, team) = drawn_task(&d, title, ["2026-12-10", "2026-12-01", "2026-12-31"]);
+        let members: Vec<&str> = team.iter().map(String::as_str).collect();
+        let findings = vec![finding("SJ-002", SCJG, "年末食品安全检查，未发现问题")];
+        let file = result_file(&id, &uscc, content(&members, "2026-12-10", findings));
+        let file = write(&d, "result.json", &file);
+        let record = [
+            "--now",
+            "2026-12-11T02:00:00Z",
+            "--actor",
+            members[1],
+            "result",
+        ];
+        let r = ok(&d, &[&record[..], &["record", "--file", &file]].concat());
+        // 15 working days left in December, 1 January off (元旦), then 4-8 January.
+        assert_eq!(r["deadline"], "2027-01-08", "{r}");
+        assert_eq!(r["calendar"], "provisional", "{r}");
+        let row = due_of(&d, "2026-12-11", &uscc);
+        assert_eq!(row["deadline"], "2027-01-08");
+        assert_eq!(row["calendar"], "provisional", "{row}");
+        assert_eq!(row["working_days_left"], 19, "{row}");
+        let table = d.run(&["publication", "due", "--as-of", "2026-12-11"]);
+        assert!(
+            table.stdout.contains("2027-01-08 (provisional)"),
+            "{}",
+            table.stdout
+        );
+        // 2027's official schedule is loaded, here with Monday 4 January as a bridge day:
+        // the deadline is counted anew, recorded with the calendar version, and listed.
+        let official = format!(
+            "{}2027-01-01,holiday_off,元旦,New Year's Day\n2027-01-04,holiday_off,元旦,New Year's Day\n",
+            include_str!("../../data/calendar-cn-2018-2026.csv")
+        );
+        std::fs::write(d.path("calendar-2027.csv"), official).expect("write the calendar");
+        let load = ["reference", "load", "calendar", "calendar-2027.csv"];
+        let loaded = ok(&d, &load);
+        let recounted = loaded["recounted"].as_array().cloned().unwrap_or_default();
+        assert_eq!(recounted.len(), 1, "{loaded}");
+        let r = &recounted[0];
+        assert_eq!(
+            (&r["kind"], &r["id"], &r["uscc"], &r["deadline"]),
+            (
+                &json!("result"),
+                &json!(id),
+                &json!(uscc),
+                &json!("publication")
+            ),
+            "{r}"
+        );
+        assert_eq!(
+            (&r["previous"], &r["due_on"], &r["calendar"]),
+            (
+                &json!("2027-01-08"),
+                &json!("2027-01-11"),
+                &json!("official")
+            ),
+            "{r}"
+        );
+        let row = due_of(&d, "2026-12-11", &uscc);
+        assert_eq!(row["deadline"], "2027-01-11", "{row}");
+        assert_eq!(row["calendar"], "official", "{row}");
+        // the log holds the recount with the version that made it, by the loader
+        let events = ok(&d, &["log", "show", "--limit", "10000"]);
+        let recount: Vec<&Value> = events
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| &e["payload"])
+            .filter(|p| p["event_type"] == "PublicationDeadlineRecounted")
+            .collect();
+        assert_eq!(recount.len(), 1, "{recount:?}");
+        assert_eq!(
+            recount[0]["data"]["calendar_version"], loaded["digest"],
+            "{}",
+            recount[0]
+        );
+        assert_eq!(recount[0]["actor"]["role"], "admin", "{}", recount[0]);
+        // loading it again moves nothing more
+        let again = ok(&d, &load);
+        assert_eq!(again["changed"], false, "{again}");
+        assert_eq!(again["recounted"], json!([]), "{again}");
         d.finish().await;
     }
 );

@@ -369,7 +369,8 @@ pub async fn replay(
     at: Option<DateTime<Utc>>,
 ) -> Result<CaseReplay, OpError> {
     let checked = checked(log, Some(&signer.verifier()), id).await?;
-    let replayed = case::replay(checked.events(), at);
+    let calendar = crate::ops::current_calendar(log).await?;
+    let replayed = case::replay(checked.events(), at).with_calendar(&calendar);
     let shown = &checked.events()[..replayed.steps.len()];
     let mut found: Vec<Deviation> = checked.integrity_break().into_iter().collect();
     found.extend(case::deviations(shown));

@@ -641,6 +641,8 @@ pub enum CalendarCommand {
         /// End date, included.
         end: NaiveDate,
     },
+    /// Which years are counted on the official schedule and which provisionally.
+    Years,
 }
 
 /// Reference kinds on the command line.

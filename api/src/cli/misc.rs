@@ -1,6 +1,7 @@
 //! Small commands: identifiers, the calendar, reference data, keys and tokens.
 
 use chrono::Duration;
+use jianxin_domain::calendar::CalendarBasis;
 use jianxin_domain::event_log::Role;
 use jianxin_domain::identifiers::Uscc;
 use jianxin_domain::reference_data::ReferenceKind;
@@ -67,22 +68,57 @@ pub async fn calendar(
     match cmd {
         CalendarCommand::AddWorkingDays { date, n } => {
             let d = cal.add_working_days(date, n).map_err(out_of_range)?;
+            let basis = cal.basis(date, d);
             print(
                 format,
-                &json!({"date": d.to_string(), "from": date.to_string(), "working_days": n}),
-                || d.to_string(),
+                &json!({
+                    "date": d.to_string(),
+                    "from": date.to_string(),
+                    "working_days": n,
+                    "calendar": basis.as_str(),
+                }),
+                || provisional_mark(d.to_string(), basis),
             );
         }
         CalendarCommand::WorkingDaysBetween { start, end } => {
             let n = cal.working_days_between(start, end).map_err(out_of_range)?;
+            let basis = cal.basis(start, end);
             print(
                 format,
-                &json!({"start": start.to_string(), "end": end.to_string(), "working_days": n}),
-                || n.to_string(),
+                &json!({
+                    "start": start.to_string(),
+                    "end": end.to_string(),
+                    "working_days": n,
+                    "calendar": basis.as_str(),
+                }),
+                || provisional_mark(n.to_string(), basis),
             );
+        }
+        CalendarCommand::Years => {
+            let years: Vec<_> = cal
+                .years()
+                .into_iter()
+                .map(|(year, basis)| json!({"year": year, "calendar": basis.as_str()}))
+                .collect();
+            print(format, &json!({ "years": years }), || {
+                let mut s = String::from("YEAR\tCALENDAR\n");
+                for (year, basis) in cal.years() {
+                    s.push_str(&format!("{year}\t{} ({})\n", basis.as_str(), basis.zh()));
+                }
+                s
+            });
         }
     }
     Ok(())
+}
+
+/// A table answer with `(provisional calendar)` after it when it was counted across a
+/// year whose official schedule is not loaded.
+fn provisional_mark(answer: String, basis: CalendarBasis) -> String {
+    match basis {
+        CalendarBasis::Official => answer,
+        CalendarBasis::Provisional => format!("{answer} (provisional calendar)"),
+    }
 }
 
 /// `jianxin reference load|list`.
@@ -130,14 +166,30 @@ pub async fn reference(
             {
                 Ok(loaded) => {
                     print(format, &loaded, || {
-                        if loaded.changed {
+                        let mut s = if loaded.changed {
                             format!(
                                 "loaded {} ({} rows), digest {}",
                                 loaded.kind, loaded.rows, loaded.digest
                             )
                         } else {
                             format!("unchanged {} (digest {})", loaded.kind, loaded.digest)
+                        };
+                        for r in loaded.recounted.iter().flatten() {
+                            s.push_str(&format!(
+                                "\nrecounted {} {}{} {} deadline: {} -> {} ({})",
+                                r.kind,
+                                r.id,
+                                r.uscc
+                                    .as_deref()
+                                    .map(|u| format!(" {u}"))
+                                    .unwrap_or_default(),
+                                r.deadline,
+                                r.previous,
+                                r.due_on,
+                                r.calendar.as_str()
+                            ));
                         }
+                        s
                     });
                     Ok(())
                 }

@@ -1,6 +1,7 @@
 //! Results on the command line: `jianxin result record|correct|publish` and
 //! `jianxin publication due`, each one call into [`crate::results`].
 
+use jianxin_domain::calendar::CalendarBasis;
 use jianxin_domain::event_log::{Actor, Role};
 use jianxin_projections::EventLog;
 
@@ -23,8 +24,12 @@ fn read_text(path: &std::path::Path) -> Result<String, CliError> {
 
 fn show(format: Format, what: &str, r: &Recorded) {
     print(format, r, || {
+        let mark = match r.calendar {
+            CalendarBasis::Official => "",
+            CalendarBasis::Provisional => ", provisional calendar",
+        };
         format!(
-            "{what}: task {} subject {} version {} (publish by {})",
+            "{what}: task {} subject {} version {} (publish by {}{mark})",
             r.task, r.uscc, r.version, r.deadline
         )
     });
@@ -82,8 +87,12 @@ pub async fn publication(
         let mut s = format!("due as of {as_of}\nDEADLINE\tLEFT\tTASK\tSUBJECT\tVERSION\n");
         for d in &due {
             s.push_str(&format!(
-                "{}\t{}{}\t{}\t{}\t{}\n",
+                "{}{}\t{}{}\t{}\t{}\t{}\n",
                 d.deadline,
+                match d.calendar {
+                    CalendarBasis::Official => "",
+                    CalendarBasis::Provisional => " (provisional)",
+                },
                 d.working_days_left,
                 if d.overdue { " (overdue)" } else { "" },
                 d.task_id,

@@ -35,6 +35,7 @@ use crate::state::AppState;
         super::ledger::published,
         super::reference::list,
         super::reference::load,
+        super::reference::calendar_years,
         super::subjects::subjects,
         super::subjects::subject,
         super::directory::inspectors,

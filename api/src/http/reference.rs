@@ -1,5 +1,7 @@
 //! Reference data over HTTP (`/v1/reference/{kind}`): the versions of the working-day
-//! calendar and of the division table, and loading a new version from CSV.
+//! calendar and of the division table, and loading a new version from CSV; and
+//! (`/v1/calendar/years`) which years the calendar in force counts officially and which
+//! provisionally.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -18,7 +20,58 @@ use crate::state::AppState;
 
 /// `GET` and `POST /v1/reference/{kind}`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/reference/{kind}", get(list).post(load))
+    Router::new()
+        .route("/v1/reference/{kind}", get(list).post(load))
+        .route("/v1/calendar/years", get(calendar_years))
+}
+
+/// One covered year of the calendar in force.
+#[derive(Serialize, utoipa::ToSchema)]
+struct CalendarYear {
+    year: i32,
+    /// `official` (the loaded State Council schedule) or `provisional` (weekends and the
+    /// statutory holidays only, until the official schedule is loaded).
+    #[schema(value_type = String)]
+    calendar: &'static str,
+}
+
+/// The years of the calendar in force.
+#[derive(Serialize, utoipa::ToSchema)]
+struct CalendarYears {
+    /// SHA-256 of the loaded official schedule's canonical text, hex.
+    digest: String,
+    years: Vec<CalendarYear>,
+}
+
+/// Which years deadlines are counted on officially and which provisionally, as
+/// `jianxin calendar years --format json` prints them (with the digest beside).
+#[utoipa::path(
+    get,
+    path = "/v1/calendar/years",
+    tag = "reference data",
+    summary = "Years of the working-day calendar in force: official or provisional",
+    security(("bearer" = ["admin", "planner", "supervisor", "credit_officer"])),
+    responses(
+        (status = 200, description = "Every covered year, in order", body = CalendarYears),
+    )
+)]
+async fn calendar_years(
+    _caller: Authorized<ReferenceReaders>,
+    State(state): State<AppState>,
+) -> Result<AppJson<CalendarYears>, ApiError> {
+    let calendar = ops::current_calendar(&state.log).await?;
+    let years = calendar
+        .years()
+        .into_iter()
+        .map(|(year, basis)| CalendarYear {
+            year,
+            calendar: basis.as_str(),
+        })
+        .collect();
+    Ok(AppJson(CalendarYears {
+        digest: calendar.content_digest(),
+        years,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -87,6 +140,11 @@ struct LoadedBody {
     changed: bool,
     /// Ledger positions of the recorded events.
     global_sequences: Vec<u64>,
+    /// For a calendar, the impact notice: every running deadline the calendar moved,
+    /// each recorded anew, as `{kind, id, uscc?, deadline, previous, due_on, calendar}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    recounted: Option<Vec<crate::deadlines::Recounted>>,
 }
 
 impl From<Loaded> for LoadedBody {
@@ -97,6 +155,7 @@ impl From<Loaded> for LoadedBody {
             rows: l.rows,
             changed: l.changed,
             global_sequences: l.global_sequences,
+            recounted: l.recounted,
         }
     }
 }

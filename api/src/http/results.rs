@@ -127,7 +127,7 @@ fn bad_reason(what: String) -> ApiError {
     request_body(content = Object, content_type = "application/json", description = "The result file of docs/RESULTS.md: `{task?, uscc, result: {category, pending?, method, findings?, evidence?, members, inspection_date, follow_up, notify?}}`; `task`, when given, must be the path's"),
     security(("bearer" = ["inspector"])),
     responses(
-        (status = 201, description = "`{task, uscc, version, deadline, global_sequences}`: version 1, the publication deadline in working days on the calendar in force", body = Object),
+        (status = 201, description = "`{task, uscc, version, deadline, calendar, global_sequences, flowed}`: version 1, the publication deadline in working days on the calendar in force; `calendar` is `provisional` when it was counted across a year whose official schedule is not loaded", body = Object),
         (status = 400, description = "Not JSON, or not a UUID (`path.id`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such task, or the subject was not drawn in it", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "No standing draw; recorded already; the caller not on the subject's team; a member present not on it, fewer than 2 present, findings outside the task's items, a date outside its window", body = Problem, content_type = "application/problem+json"),
@@ -175,7 +175,7 @@ pub(super) struct CorrectionBody {
     request_body(content = CorrectionBody, content_type = "application/json"),
     security(("bearer" = ["inspector"])),
     responses(
-        (status = 201, description = "`{task, uscc, version, deadline, global_sequences}`: the new version (from 2)", body = Object),
+        (status = 201, description = "`{task, uscc, version, deadline, calendar, global_sequences, flowed}`: the new version (from 2)", body = Object),
         (status = 400, description = "A bad path or body (`errors[].path` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such task, or the subject was not drawn in it", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Nothing recorded yet, or refused as a recording is (the caller not on the team, …)", body = Problem, content_type = "application/problem+json"),
@@ -227,7 +227,7 @@ pub(super) fn correction_file(
     ),
     security(("bearer" = ["admin", "planner"])),
     responses(
-        (status = 200, description = "`{task, uscc, version, deadline, global_sequences}`: the version published", body = Object),
+        (status = 200, description = "`{task, uscc, version, deadline, calendar, global_sequences, flowed}`: the version published", body = Object),
         (status = 400, description = "A bad path (`path.id`, `path.uscc`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No result of this subject in this task", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The current version is published already", body = Problem, content_type = "application/problem+json"),
@@ -264,7 +264,7 @@ struct DueQuery {
     params(DueQuery),
     security(("bearer" = ["admin", "planner", "supervisor"])),
     responses(
-        (status = 200, description = "By deadline, as `jianxin publication due --format json`: `[{task_id, uscc, version, inspection_date, deadline, working_days_left, overdue}]`; `working_days_left` is negative when overdue", body = Vec<Object>),
+        (status = 200, description = "By deadline, as `jianxin publication due --format json`: `[{task_id, uscc, version, inspection_date, deadline, calendar, working_days_left, overdue}]`; `working_days_left` is negative when overdue, `calendar` is `official` or `provisional`", body = Vec<Object>),
         (status = 400, description = "Not a date (`query.as_of`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A day the calendar in force does not cover (`query.as_of`)", body = Problem, content_type = "application/problem+json"),
     )

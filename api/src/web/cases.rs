@@ -243,6 +243,13 @@ async fn case_page(
             Some(false) => lang.t("逾期", "missed"),
             None => "",
         };
+        let provisional =
+            st.get("deadline_calendar").and_then(Value::as_str) == Some("provisional");
+        let met = if provisional {
+            format!("{met} {}", lang.t("（临时日历）", "(provisional calendar)"))
+        } else {
+            met.to_owned()
+        };
         rows.push_str(&format!(
             "<tr class=\"step-row{dev}\" data-step=\"{seq}\"><td>{seq}</td><td>{step}</td><td>{actor} ({role})</td><td>{at}</td><td>{deadline} {met}</td></tr>",
             dev = if deviates_at(seq) { " deviates" } else { "" },

@@ -162,12 +162,21 @@ async fn record(
     if !reply.ok() {
         return render_form(&state, &staff, lang, &form, Some(&reply)).await;
     }
+    let provisional = if text(&reply.json, "calendar") == "provisional" {
+        lang.t(
+            "（按临时工作日历计算：次年放假安排公布后可能调整）",
+            " (counted on the provisional calendar: it may move when next year's official holidays are published)",
+        )
+    } else {
+        ""
+    };
     let body = format!(
-        "<p class=\"ok\" id=\"recorded\">{} {} {} {}</p>{}<p><a href=\"/web/inspector\">{}</a></p>",
+        "<p class=\"ok\" id=\"recorded\">{} {} {} {}{}</p>{}<p><a href=\"/web/inspector\">{}</a></p>",
         lang.t("检查结果已记录：版本", "Result recorded: version"),
         esc(&text(&reply.json, "version")),
         lang.t("，公示期限", ", publication due by"),
         esc(&text(&reply.json, "deadline")),
+        provisional,
         render(&reply.json),
         lang.t("返回我的检查任务", "Back to my assignments"),
     );

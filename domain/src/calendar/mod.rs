@@ -4,13 +4,18 @@
 //! Publication of inspection results (20 working days), case filing (15 working days)
 //! and hearing requests (5 working days) are all counted in working days, and China
 //! moves weekend days around its holidays (调休). A deadline computed with a wrong
-//! calendar is a wrong finding against an officer, so the calendar is data (a CSV of
-//! holidays and adjusted workdays, versioned by [`WorkingCalendar::content_digest`]) and
-//! a date outside the years it covers is an error, never a guess.
+//! calendar is a wrong finding against an officer, so the official calendar is data (a
+//! CSV of holidays and adjusted workdays, versioned by
+//! [`WorkingCalendar::content_digest`]). A year the file does not cover, from 2025 on, is
+//! counted provisionally on the statutory holidays alone ([`provisional`]) and every
+//! answer counted across one says so ([`CalendarBasis`]); a date before 2025 outside the
+//! file is an error, never a guess.
 
 mod load;
+pub mod provisional;
 mod working;
 
+pub use provisional::{statutory_holidays, CalendarBasis};
 pub use working::{CalendarEntry, DayKind, WorkingCalendar};
 
 /// The loading error is shared with the other reference data tables.

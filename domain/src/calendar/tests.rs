@@ -23,13 +23,140 @@ fn working(calendar: &WorkingCalendar, text: &str) -> bool {
 }
 
 #[test]
-fn default_calendar_covers_2018_to_2026() {
+fn default_calendar_is_official_2018_to_2026_then_provisional_for_ten_years() {
     let calendar = WorkingCalendar::default_cn();
+    assert_eq!(calendar.official_years(), (2018, 2026));
     assert_eq!(calendar.first(), day("2018-01-01"));
-    assert_eq!(calendar.last(), day("2026-12-31"));
+    assert_eq!(calendar.last(), day("2036-12-31"));
     assert!(calendar.covers(day("2022-06-15")));
+    assert!(calendar.covers(day("2027-01-01")));
     assert!(!calendar.covers(day("2017-12-31")));
-    assert!(!calendar.covers(day("2027-01-01")));
+    assert!(!calendar.covers(day("2037-01-01")));
+    let years = calendar.years();
+    assert_eq!(years.len(), 19);
+    assert_eq!(years[0], (2018, CalendarBasis::Official));
+    assert_eq!(years[8], (2026, CalendarBasis::Official));
+    assert_eq!(years[9], (2027, CalendarBasis::Provisional));
+    assert_eq!(calendar.year_basis(2036), Some(CalendarBasis::Provisional));
+    assert_eq!(calendar.year_basis(2037), None);
+    assert_eq!(calendar.year_basis(2017), None);
+}
+
+/// The check of the provisional rule against the State Council's schedules: every
+/// statutory day it computes for 2025 and 2026 is a rest day of the official schedule
+/// shipped in `data/` (which adds bridge days and 调休 around them).
+#[test]
+fn every_statutory_day_of_2025_and_2026_rests_in_the_official_schedule() {
+    let calendar = WorkingCalendar::default_cn();
+    for year in [2025, 2026] {
+        let statutory = statutory_holidays(year).unwrap_or_default();
+        assert_eq!(statutory.len(), 13, "{year}: 1+4+1+2+1+1+3 statutory days");
+        for entry in statutory {
+            assert_eq!(
+                calendar.day_kind(entry.date),
+                Ok(DayKind::HolidayOff),
+                "{year}: {} ({}) is not a rest day of the official schedule",
+                entry.date,
+                entry.holiday_zh
+            );
+            let official = calendar.entry(entry.date).map(|e| e.holiday_zh.as_str());
+            // 中秋 2025 fell inside the 国庆 week and is filed under either name.
+            assert!(
+                official == Some(entry.holiday_zh.as_str())
+                    || (entry.holiday_zh == "中秋" && official == Some("国庆节")),
+                "{}: {} against {official:?}",
+                entry.date,
+                entry.holiday_zh
+            );
+        }
+    }
+}
+
+#[test]
+fn a_provisional_year_rests_on_weekends_and_statutory_days_only() -> Result<(), CalendarError> {
+    let calendar = WorkingCalendar::default_cn();
+    // 2027, from almanacs: 春节 6 February (除夕 the 5th), 清明 5 April, 端午 9 June,
+    // 中秋 15 September.
+    for rest in [
+        "2027-01-01",
+        "2027-02-05",
+        "2027-02-06",
+        "2027-02-07",
+        "2027-02-08",
+        "2027-04-05",
+        "2027-05-01",
+        "2027-05-02",
+        "2027-06-09",
+        "2027-09-15",
+        "2027-10-01",
+        "2027-10-02",
+        "2027-10-03",
+    ] {
+        assert_eq!(calendar.day_kind(day(rest))?, DayKind::HolidayOff, "{rest}");
+    }
+    // No bridge days and no 调休: the day after 初三 works, and so does 4 October.
+    assert!(working(&calendar, "2027-02-09"));
+    assert!(working(&calendar, "2027-10-04"));
+    assert_eq!(calendar.day_kind(day("2027-01-02"))?, DayKind::Weekend);
+    for year in 2027..=2036 {
+        let statutory = statutory_holidays(year).unwrap_or_default();
+        assert_eq!(statutory.len(), 13, "{year}");
+        for entry in &statutory {
+            assert_eq!(calendar.day_kind(entry.date)?, DayKind::HolidayOff);
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_deadline_counted_into_an_unpublished_year_is_provisional() -> Result<(), CalendarError> {
+    let calendar = WorkingCalendar::default_cn();
+    // The example: a result of 10 December 2026 and 20 working days to publish.
+    let start = day("2026-12-10");
+    let deadline = calendar.add_working_days(start, 20)?;
+    // 15 working days left in December, 1 January off, then 4-8 January.
+    assert_eq!(deadline, day("2027-01-08"));
+    assert_eq!(calendar.basis(start, deadline), CalendarBasis::Provisional);
+    assert_eq!(
+        calendar.basis(start, day("2026-12-31")),
+        CalendarBasis::Official
+    );
+    // Only the days counted matter: from the last day of 2026 into 2027 is provisional,
+    // from a provisional day back to itself counts nothing.
+    assert_eq!(
+        calendar.basis(day("2026-12-31"), day("2027-01-04")),
+        CalendarBasis::Provisional
+    );
+    assert_eq!(
+        calendar.basis(day("2027-03-01"), day("2027-03-01")),
+        CalendarBasis::Official
+    );
+    Ok(())
+}
+
+#[test]
+fn a_file_of_a_later_year_alone_is_preceded_by_provisional_years() -> Result<(), CalendarError> {
+    let text = "date,kind,holiday_zh,holiday_en\n2028-01-01,holiday_off,元旦,NY\n";
+    let calendar = match WorkingCalendar::from_csv(text) {
+        Ok(calendar) => calendar,
+        Err(error) => panic!("{error}"),
+    };
+    assert_eq!(calendar.official_years(), (2028, 2028));
+    assert_eq!(calendar.first(), day("2025-01-01"));
+    assert_eq!(calendar.last(), day("2038-12-31"));
+    assert_eq!(calendar.year_basis(2026), Some(CalendarBasis::Provisional));
+    assert_eq!(calendar.year_basis(2028), Some(CalendarBasis::Official));
+    // 2026's 春节 provisionally: 除夕 16 February to 初三 19 February, and not the 20th.
+    assert!(!working(&calendar, "2026-02-19"));
+    assert!(working(&calendar, "2026-02-20"));
+    // An old file that ends before 2024 gets no provisional years after it.
+    let old = "date,kind,holiday_zh,holiday_en\n2020-01-01,holiday_off,元旦,NY\n";
+    let old = match WorkingCalendar::from_csv(old) {
+        Ok(calendar) => calendar,
+        Err(error) => panic!("{error}"),
+    };
+    assert_eq!(old.years(), vec![(2020, CalendarBasis::Official)]);
+    Ok(())
 }
 
 #[test]
@@ -129,8 +256,8 @@ fn adding_working_days_skips_holidays_and_counts_adjusted_workdays() -> Result<(
 #[test]
 fn dates_outside_the_covered_years_are_errors() {
     let calendar = WorkingCalendar::default_cn();
-    let (first, last) = (day("2018-01-01"), day("2026-12-31"));
-    for date in [day("2017-12-31"), day("2027-01-01"), day("1999-05-04")] {
+    let (first, last) = (day("2018-01-01"), day("2036-12-31"));
+    for date in [day("2017-12-31"), day("2037-01-01"), day("1999-05-04")] {
         let error = CalendarError::OutOfRange { date, first, last };
         assert_eq!(calendar.is_working_day(date), Err(error.clone()));
         assert_eq!(calendar.add_working_days(date, 0), Err(error.clone()));
@@ -141,16 +268,17 @@ fn dates_outside_the_covered_years_are_errors() {
     }
     assert_eq!(
         calendar
-            .is_working_day(day("2027-01-04"))
+            .is_working_day(day("2037-01-05"))
             .err()
             .map(|e| e.to_string()),
         Some(
-            "2027-01-04 is outside the working calendar, which covers 2018-01-01 to 2026-12-31"
+            "2037-01-05 is outside the working calendar, which covers 2018-01-01 to 2036-12-31"
                 .into()
         )
     );
-    let start = day("2026-12-25");
-    assert_eq!(calendar.add_working_days(start, 4), Ok(day("2026-12-31")));
+    // 2036-12-25 is a Thursday: the 26th and 27th are a weekend.
+    let start = day("2036-12-25");
+    assert_eq!(calendar.add_working_days(start, 4), Ok(day("2036-12-31")));
     assert_eq!(
         calendar.add_working_days(start, 5),
         Err(CalendarError::ResultOutOfRange { start, n: 5, last })
@@ -255,7 +383,7 @@ fn files_without_whole_consecutive_years_are_rejected() {
 
 proptest! {
     #[test]
-    fn adding_then_counting_gives_back_n(offset in 0u64..3287, n in 0u32..400) {
+    fn adding_then_counting_gives_back_n(offset in 0u64..6940, n in 0u32..400) {
         let calendar = WorkingCalendar::default_cn();
         let start = calendar.first() + chrono::Days::new(offset);
         match calendar.add_working_days(start, n) {

@@ -4,11 +4,19 @@
 //! Answers come from a prefix count of working days over the covered range, so every
 //! question costs the same whatever the distance, and `add_working_days` and
 //! `working_days_between` agree by construction.
+//!
+//! The covered range is the official years of the loaded file followed (and, for a file
+//! starting after 2025, preceded) by provisional years
+//! ([`super::provisional`]): each year knows which it is, and so does every answer that
+//! counts across one ([`WorkingCalendar::basis`]).
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
+use super::provisional::{
+    statutory_holidays, CalendarBasis, FIRST_PROVISIONAL_YEAR, PROVISIONAL_YEARS_AHEAD,
+};
 use super::CalendarError;
 
 /// What kind of day a date is.
@@ -48,11 +56,15 @@ pub struct CalendarEntry {
 /// A working-day calendar (工作日历) covering whole years.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkingCalendar {
-    /// 1 January of the first covered year.
+    /// 1 January of the first covered year (official or provisional).
     first: NaiveDate,
-    /// 31 December of the last covered year.
+    /// 31 December of the last covered year (official or provisional).
     last: NaiveDate,
-    /// The file's entries by date: the exceptions to the Monday-Friday rule.
+    /// The first and last years of the loaded official schedule: every other covered year
+    /// is provisional, and deadlines counted across one must say so.
+    official: (i32, i32),
+    /// The exceptions to the Monday-Friday rule by date: the file's entries, then the
+    /// statutory holidays of the provisional years.
     entries: BTreeMap<NaiveDate, CalendarEntry>,
     /// `prefix[i]` is the number of working days among the first `i` covered days, so
     /// its length is the number of covered days plus one.
@@ -62,16 +74,38 @@ pub struct WorkingCalendar {
 }
 
 impl WorkingCalendar {
-    /// Builds the calendar from entries already checked by the loader, covering
-    /// `first_year..=last_year`.
+    /// Builds the calendar from entries already checked by the loader, the official
+    /// schedule of `first_year..=last_year`, extended by provisional years: those from
+    /// 2025 up to `first_year`, and those after `last_year` up to ten years past it (past
+    /// 2025 when it ends earlier), as long as they join the official years without a gap.
     pub(super) fn build(
         first_year: i32,
         last_year: i32,
-        entries: BTreeMap<NaiveDate, CalendarEntry>,
+        mut entries: BTreeMap<NaiveDate, CalendarEntry>,
         digest: String,
     ) -> Option<WorkingCalendar> {
-        let first = NaiveDate::from_ymd_opt(first_year, 1, 1)?;
-        let last = NaiveDate::from_ymd_opt(last_year, 12, 31)?;
+        let mut covered_first = first_year;
+        let mut covered_last = last_year;
+        if first_year > FIRST_PROVISIONAL_YEAR {
+            covered_first = FIRST_PROVISIONAL_YEAR;
+        }
+        if last_year + 1 >= FIRST_PROVISIONAL_YEAR {
+            covered_last = last_year.max(FIRST_PROVISIONAL_YEAR) + PROVISIONAL_YEARS_AHEAD;
+        }
+        let provisional = (covered_first..first_year).chain(last_year + 1..=covered_last);
+        for year in provisional {
+            // A year the lunar library cannot convert ends the coverage: far beyond any
+            // deadline, since the library reaches the year 9999.
+            let Some(holidays) = statutory_holidays(year) else {
+                covered_last = covered_last.min(year - 1).max(last_year);
+                break;
+            };
+            for entry in holidays {
+                entries.insert(entry.date, entry);
+            }
+        }
+        let first = NaiveDate::from_ymd_opt(covered_first, 1, 1)?;
+        let last = NaiveDate::from_ymd_opt(covered_last, 12, 31)?;
         let mut prefix = vec![0u32];
         let mut count = 0u32;
         for day in first.iter_days().take_while(|day| *day <= last) {
@@ -83,6 +117,7 @@ impl WorkingCalendar {
         Some(WorkingCalendar {
             first,
             last,
+            official: (first_year, last_year),
             entries,
             prefix,
             digest,
@@ -102,6 +137,60 @@ impl WorkingCalendar {
     /// Whether `date` is in the covered years.
     pub fn covers(&self, date: NaiveDate) -> bool {
         self.first <= date && date <= self.last
+    }
+
+    /// The first and last years of the loaded official schedule.
+    pub fn official_years(&self) -> (i32, i32) {
+        self.official
+    }
+
+    /// Whether `year` is counted on the official schedule or provisionally, or `None` when
+    /// the calendar does not cover it at all.
+    pub fn year_basis(&self, year: i32) -> Option<CalendarBasis> {
+        if self.official.0 <= year && year <= self.official.1 {
+            Some(CalendarBasis::Official)
+        } else if self.first.year() <= year && year <= self.last.year() {
+            Some(CalendarBasis::Provisional)
+        } else {
+            None
+        }
+    }
+
+    /// Every covered year with its basis, in order: what `jianxin calendar years` lists.
+    pub fn years(&self) -> Vec<(i32, CalendarBasis)> {
+        (self.first.year()..=self.last.year())
+            .filter_map(|year| Some((year, self.year_basis(year)?)))
+            .collect()
+    }
+
+    /// The basis of a deadline `day` whose start is unknown here: provisional when `day`
+    /// lies outside the official years. Equal to [`WorkingCalendar::basis`] from any start
+    /// in the official years, which every deadline counted from 2018 on has.
+    pub fn basis_of_day(&self, day: NaiveDate) -> CalendarBasis {
+        match self.year_basis(day.year()) {
+            Some(CalendarBasis::Official) => CalendarBasis::Official,
+            _ => CalendarBasis::Provisional,
+        }
+    }
+
+    /// The basis of a count of working days after `start` up to `end`: provisional when
+    /// any day counted (`start < d <= end`) lies in a provisional year, so a deadline
+    /// `add_working_days(start, n)` is provisional exactly when `basis(start, deadline)`
+    /// says so. Nothing counted (`end <= start`) is official.
+    pub fn basis(&self, start: NaiveDate, end: NaiveDate) -> CalendarBasis {
+        let Some(from) = start.succ_opt() else {
+            return CalendarBasis::Official;
+        };
+        if end < from {
+            return CalendarBasis::Official;
+        }
+        let provisional = (from.year()..=end.year())
+            .any(|year| self.year_basis(year) != Some(CalendarBasis::Official));
+        if provisional {
+            CalendarBasis::Provisional
+        } else {
+            CalendarBasis::Official
+        }
     }
 
     /// What kind of day `date` is: an entry of the file if there is one, else weekday or

@@ -95,6 +95,13 @@ pub enum CaseStep {
         /// The scheduled instant it fell due.
         due_at: DateTime<Utc>,
     },
+    /// Count the open deadlines anew on the command's calendar, a newly loaded version
+    /// (期限重算); by the administrator who loaded it, or the system. Each one that moves
+    /// is recorded with the calendar version; refused when none moves.
+    RecountDeadlines {
+        /// The version (content digest) of the calendar.
+        calendar_version: String,
+    },
 }
 
 /// A case command: the step and the working calendar in force, which the caller
@@ -191,6 +198,9 @@ pub struct CaseState {
     pub legally_reviewed: bool,
     /// The decision.
     pub outcome: Option<Outcome>,
+    /// The day decided: the service deadline is counted from it.
+    #[serde(skip)]
+    pub decided_on: Option<NaiveDate>,
     /// The service deadline.
     pub service_deadline: Option<NaiveDate>,
     /// The day served.
@@ -219,6 +229,59 @@ impl CaseState {
             _ => None,
         }?;
         (!self.deadlines_reached.contains(&(kind, due))).then_some(due)
+    }
+
+    /// The open deadlines that `calendar` counts differently from the day each is
+    /// counted from, under the case's rules (extensions included): `(which, stored,
+    /// counted)`. What [`CaseStep::RecountDeadlines`] records.
+    pub fn recounted_deadlines(
+        &self,
+        calendar: &WorkingCalendar,
+    ) -> Vec<(DeadlineKind, NaiveDate, NaiveDate)> {
+        let Some(rules) = &self.rules else {
+            return vec![];
+        };
+        let d = &rules.deadlines;
+        let counts = [
+            (
+                DeadlineKind::Filing,
+                &d.filing,
+                self.clue_received,
+                Stage::Filing,
+            ),
+            (
+                DeadlineKind::HearingRequest,
+                &d.hearing_request,
+                self.noticed_on,
+                Stage::Filing,
+            ),
+            (
+                DeadlineKind::Decision,
+                &d.decision,
+                self.filed_on,
+                Stage::Decision,
+            ),
+            (
+                DeadlineKind::Service,
+                &d.service,
+                self.decided_on,
+                Stage::Filing,
+            ),
+        ];
+        let mut out = vec![];
+        for (kind, rule, from, stage) in counts {
+            let (Some(stored), Some(from)) = (self.open_deadline(kind), from) else {
+                continue;
+            };
+            let extendable = matches!(kind, DeadlineKind::Filing | DeadlineKind::Decision);
+            let extended = extendable && self.extended.contains(&stage);
+            if let Ok(counted) = rule.due(calendar, from, extended) {
+                if counted != stored {
+                    out.push((kind, stored, counted));
+                }
+            }
+        }
+        out
     }
 }
 
@@ -317,6 +380,7 @@ impl CaseStep {
             CaseStep::Close => "close the case",
             CaseStep::Withdraw { .. } => "withdraw the case",
             CaseStep::FlagDeadline { .. } => "flag a deadline",
+            CaseStep::RecountDeadlines { .. } => "recount the deadlines",
         }
     }
 
@@ -328,6 +392,7 @@ impl CaseStep {
             | CaseStep::Decide { .. }
             | CaseStep::Withdraw { .. } => Role::ApprovingOfficer,
             CaseStep::FlagDeadline { .. } => Role::System,
+            CaseStep::RecountDeadlines { .. } => Role::Admin,
             _ => Role::CaseOfficer,
         }
     }
@@ -344,13 +409,17 @@ fn handle(state: &CaseState, issued: Issued<CaseCommand>) -> Result<Vec<CaseEven
     // a clue may also be registered by the system, from an inspection result whose
     // follow-up is a transfer to case handling (issue 6)
     let system_clue = matches!(step, CaseStep::Open { .. }) && meta.actor.role == Role::System;
-    if meta.actor.role != needed && !system_clue {
+    // and deadlines are recounted by whoever loads a calendar, or by the system
+    let system_recount =
+        matches!(step, CaseStep::RecountDeadlines { .. }) && meta.actor.role == Role::System;
+    if meta.actor.role != needed && !system_clue && !system_recount {
         return Err(CaseError::WrongRole {
             role: meta.actor.role,
             step: step.name(),
             needed: match needed {
                 Role::ApprovingOfficer => "approving officer (审批负责人)",
                 Role::System => "system (the scheduler)",
+                Role::Admin => "administrator who loads the calendar, or the system",
                 _ => "case officer (执法办案人员)",
             },
         });
@@ -402,6 +471,26 @@ fn handle(state: &CaseState, issued: Issued<CaseCommand>) -> Result<Vec<CaseEven
     let decided = state.outcome.is_some();
     let event = match step {
         CaseStep::Open { .. } => return Err(CaseError::AlreadyOpened),
+        CaseStep::RecountDeadlines { calendar_version } => {
+            let moved = state.recounted_deadlines(&calendar);
+            if moved.is_empty() {
+                return Err(out_of_order(
+                    "an open deadline the new calendar counts differently",
+                ));
+            }
+            let events = moved
+                .into_iter()
+                .map(
+                    |(deadline, previous, due_on)| CaseEvent::DeadlineRecounted {
+                        deadline,
+                        previous,
+                        due_on,
+                        calendar_version: calendar_version.clone(),
+                    },
+                )
+                .collect();
+            return Ok(events);
+        }
         CaseStep::FlagDeadline { deadline, due_at } => {
             let Some(due_on) = state.open_deadline(deadline) else {
                 return Err(out_of_order("a deadline still open for its step"));
@@ -724,11 +813,13 @@ pub fn apply(mut state: CaseState, recorded: &Recorded<CaseEvent>) -> CaseState 
         CaseEvent::LegalReviewCompleted { .. } => state.legally_reviewed = true,
         CaseEvent::CaseDecided {
             outcome,
+            decided_on,
             service_deadline,
             ..
         } => {
             state.status = CaseStatus::Decided;
             state.outcome = Some(outcome.clone());
+            state.decided_on = Some(*decided_on);
             state.service_deadline = Some(*service_deadline);
         }
         CaseEvent::DecisionServed { served_on, .. } => {
@@ -742,6 +833,17 @@ pub fn apply(mut state: CaseState, recorded: &Recorded<CaseEvent>) -> CaseState 
             deadline, due_on, ..
         } => {
             state.deadlines_reached.insert((*deadline, *due_on));
+        }
+        CaseEvent::DeadlineRecounted {
+            deadline, due_on, ..
+        } => {
+            let field = match deadline {
+                DeadlineKind::Filing => &mut state.filing_deadline,
+                DeadlineKind::HearingRequest => &mut state.hearing_request_deadline,
+                DeadlineKind::Decision => &mut state.decision_deadline,
+                DeadlineKind::Service => &mut state.service_deadline,
+            };
+            *field = Some(*due_on);
         }
     }
     state

@@ -192,6 +192,18 @@ pub enum CaseEvent {
         /// The scheduled instant this fell due (the next day's first instant, CST).
         due_at: DateTime<Utc>,
     },
+    /// An open deadline was counted anew on a newly loaded working calendar (期限重算);
+    /// the earlier day stays in the log.
+    DeadlineRecounted {
+        /// Which deadline.
+        deadline: DeadlineKind,
+        /// The last day it had.
+        previous: NaiveDate,
+        /// The last day it has now.
+        due_on: NaiveDate,
+        /// The version (content digest) of the calendar that moved it.
+        calendar_version: String,
+    },
 }
 
 impl DomainEvent for CaseEvent {}
@@ -215,6 +227,7 @@ impl CaseEvent {
             CaseEvent::CaseClosed => "CaseClosed",
             CaseEvent::CaseWithdrawn { .. } => "CaseWithdrawn",
             CaseEvent::DeadlineReached { .. } => "DeadlineReached",
+            CaseEvent::DeadlineRecounted { .. } => "DeadlineRecounted",
         }
     }
 
@@ -236,7 +249,8 @@ impl CaseEvent {
             CaseEvent::CaseClosed => 9,
             CaseEvent::DeadlineExtended { .. }
             | CaseEvent::CaseWithdrawn { .. }
-            | CaseEvent::DeadlineReached { .. } => return None,
+            | CaseEvent::DeadlineReached { .. }
+            | CaseEvent::DeadlineRecounted { .. } => return None,
         })
     }
 }

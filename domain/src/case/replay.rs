@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::calendar::{CalendarBasis, WorkingCalendar};
 use crate::event_log::{Recorded, Role};
 
 use super::aggregate::{apply, CaseState};
@@ -33,6 +34,10 @@ pub struct ReplayStep {
     pub deadline: Option<NaiveDate>,
     /// Whether it was met (`None`: no deadline).
     pub deadline_met: Option<bool>,
+    /// `provisional` when the deadline falls in a year whose official holiday schedule is
+    /// not loaded (see [`Replay::with_calendar`]); absent when it is official or unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_calendar: Option<CalendarBasis>,
     /// The event's data as stored.
     pub data: Value,
 }
@@ -46,6 +51,21 @@ pub struct Replay {
     pub steps: Vec<ReplayStep>,
     /// The state folded from those steps.
     pub state: CaseState,
+}
+
+impl Replay {
+    /// Marks every step's deadline that falls in a provisional year of `calendar` (the
+    /// calendar in force), so that the supervisor sees which deadlines may still move
+    /// when the year's official schedule is loaded.
+    pub fn with_calendar(mut self, calendar: &WorkingCalendar) -> Replay {
+        for step in &mut self.steps {
+            step.deadline_calendar = step
+                .deadline
+                .filter(|due| calendar.basis_of_day(*due) == CalendarBasis::Provisional)
+                .map(|_| CalendarBasis::Provisional);
+        }
+        self
+    }
 }
 
 /// The case as of `at`: the events recorded up to that moment (in log order; the first
@@ -85,6 +105,7 @@ pub fn replay(events: &[Recorded<CaseEvent>], at: Option<DateTime<Utc>>) -> Repl
             rule_version,
             deadline,
             deadline_met: met,
+            deadline_calendar: None,
             data,
         });
         state = apply(state, e);

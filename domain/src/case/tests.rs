@@ -462,3 +462,64 @@ fn the_running_scan_equals_the_whole_fold_at_every_step() {
         assert!(!found.is_empty() || case.codes().is_empty());
     }
 }
+
+/// Issue 28: a case opened on 21 December 2026 counts its filing deadline into 2027 on
+/// the provisional calendar; when 2027's official schedule is loaded and moves it, the
+/// administrator's recount records it anew, once.
+#[test]
+fn a_filing_deadline_counted_into_2027_is_recounted_on_the_official_schedule() {
+    let given = Given::default().officer("2026-12-21", open("2026-12-21"));
+    // 22-25 and 28-31 December (8), 1 January off, 4-8 January (13), 11-12 January.
+    assert_eq!(given.state().filing_deadline, Some(day("2027-01-12")));
+    assert_eq!(
+        calendar().basis(day("2026-12-21"), day("2027-01-12")),
+        crate::calendar::CalendarBasis::Provisional
+    );
+    // the official schedule of 2027, say with 4 January off as well
+    let text = format!(
+        "{}2027-01-01,holiday_off,元旦,New Year's Day\n2027-01-04,holiday_off,元旦,New Year's Day\n",
+        include_str!("../../../data/calendar-cn-2018-2026.csv")
+    );
+    let official = Arc::new(WorkingCalendar::from_csv(&text).unwrap());
+    assert_eq!(
+        given.state().recounted_deadlines(&official),
+        vec![(DeadlineKind::Filing, day("2027-01-12"), day("2027-01-13"))]
+    );
+    let recount = || CaseStep::RecountDeadlines {
+        calendar_version: official.content_digest(),
+    };
+    let issue = |given: &Given, role: Role| {
+        let issued = Issued {
+            meta: CommandMeta::new(Uuid::new_v4(), Actor::new("admin", role), at("2026-12-28")),
+            command: CaseCommand {
+                step: recount(),
+                calendar: Arc::clone(&official),
+            },
+        };
+        EnforcementCase::handle_command(&given.state(), issued)
+    };
+    assert!(matches!(
+        issue(&given, Role::CaseOfficer),
+        Err(CaseError::WrongRole { .. })
+    ));
+    let events = issue(&given, Role::Admin).unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
+        vec![CaseEvent::DeadlineRecounted {
+            deadline: DeadlineKind::Filing,
+            previous: day("2027-01-12"),
+            due_on: day("2027-01-13"),
+            calendar_version: official.content_digest(),
+        }]
+    );
+    let mut after = given.clone();
+    after.0.extend(events);
+    assert_eq!(after.state().filing_deadline, Some(day("2027-01-13")));
+    assert!(after.state().recounted_deadlines(&official).is_empty());
+    assert!(matches!(
+        issue(&after, Role::System),
+        Err(CaseError::OutOfOrder { .. })
+    ));
+    // a recount is no step of the lawful order and no deviation
+    assert_eq!(after.codes(), Vec::<&str>::new());
+}

@@ -84,6 +84,17 @@ pub struct FlagOverdue {
     pub due_at: DateTime<Utc>,
 }
 
+/// Record the publication deadline of the current version counted anew (期限重算), after
+/// a new version of the working calendar was loaded: the caller counts it on the new
+/// calendar from the inspection date and issues this only when it differs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecountDeadline {
+    /// The deadline counted on the new calendar.
+    pub deadline: NaiveDate,
+    /// The version (content digest) of the calendar that changed it.
+    pub calendar_version: String,
+}
+
 /// Every command of the result aggregate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResultCommand {
@@ -95,6 +106,8 @@ pub enum ResultCommand {
     Publish(PublishResult),
     /// See [`FlagOverdue`] (the system only).
     FlagOverdue(FlagOverdue),
+    /// See [`RecountDeadline`] (whoever loaded the calendar, or the system).
+    RecountDeadline(RecountDeadline),
 }
 
 /// Events of an inspection result (stored contract: names never change).
@@ -138,6 +151,18 @@ pub enum ResultEvent {
         deadline: NaiveDate,
         /// The scheduled instant this fell due.
         due_at: DateTime<Utc>,
+    },
+    /// The unpublished version's deadline was counted anew on a newly loaded calendar
+    /// (公示期限已按新工作日历重算); the earlier deadline stays in the log.
+    PublicationDeadlineRecounted {
+        /// The version whose deadline moved.
+        version: u32,
+        /// The deadline it had.
+        previous: NaiveDate,
+        /// The deadline it has now.
+        deadline: NaiveDate,
+        /// The version (content digest) of the calendar that changed it.
+        calendar_version: String,
     },
 }
 
@@ -189,6 +214,13 @@ pub enum ResultError {
     /// Only the system flags overdue publications (403).
     #[error("role {0} may not flag publications overdue; the scheduler does")]
     NotSystem(String),
+    /// Only an administrator's calendar load or the system recounts deadlines (403).
+    #[error("role {0} may not recount publication deadlines; loading a calendar does")]
+    NotRecounter(String),
+    /// The deadline has nothing to recount (409): published, flagged overdue already, or
+    /// the same day.
+    #[error("the publication deadline is not recounted: {0}")]
+    NothingToRecount(String),
 }
 
 /// What a result remembers.
@@ -347,6 +379,30 @@ impl esrs::Aggregate for InspectionResult {
                     due_at: f.due_at,
                 }]
             }
+            ResultCommand::RecountDeadline(r) => {
+                if !matches!(meta.actor.role, Role::Admin | Role::System) {
+                    return Err(ResultError::NotRecounter(meta.actor.role.as_str().into()));
+                }
+                let not = |why: String| Err(ResultError::NothingToRecount(why));
+                let Some(previous) = state.deadline else {
+                    return not("nothing is recorded".into());
+                };
+                if state.published == Some(state.version) {
+                    return not(format!("version {} is published", state.version));
+                }
+                if state.overdue_flagged == Some(state.version) {
+                    return not(format!("version {} is flagged overdue", state.version));
+                }
+                if previous == r.deadline {
+                    return not(format!("it is {previous} on the new calendar too"));
+                }
+                vec![ResultEvent::PublicationDeadlineRecounted {
+                    version: state.version,
+                    previous,
+                    deadline: r.deadline,
+                    calendar_version: r.calendar_version,
+                }]
+            }
         };
         Ok(meta.stamp(events))
     }
@@ -379,6 +435,9 @@ impl esrs::Aggregate for InspectionResult {
             ResultEvent::ResultPublished { version } => state.published = Some(version),
             ResultEvent::PublicationOverdue { version, .. } => {
                 state.overdue_flagged = Some(version)
+            }
+            ResultEvent::PublicationDeadlineRecounted { deadline, .. } => {
+                state.deadline = Some(deadline)
             }
         }
         state

@@ -246,3 +246,57 @@ fn names_are_accepted_in_chinese_and_stored_in_english() {
         result_id(Uuid::from_u128(5), &team().uscc)
     );
 }
+
+fn recount(deadline: &str) -> ResultCommand {
+    ResultCommand::RecountDeadline(RecountDeadline {
+        deadline: day(deadline),
+        calendar_version: "c0ffee".into(),
+    })
+}
+
+/// Issue 28: a new calendar moves an unpublished deadline, recorded anew with the
+/// calendar version; nothing else moves it, and a published one stays.
+#[test]
+fn a_new_calendar_recounts_an_unpublished_deadline_only() {
+    let state = recorded();
+    assert_eq!(
+        run(
+            state.clone(),
+            "SJ-D01",
+            Role::Inspector,
+            recount("2023-10-24")
+        ),
+        Err(ResultError::NotRecounter("inspector".into()))
+    );
+    assert!(matches!(
+        run(state.clone(), "admin", Role::Admin, recount("2023-10-20")),
+        Err(ResultError::NothingToRecount(_))
+    ));
+    let events = InspectionResult::handle_command(
+        &state,
+        issue("admin", Role::Admin, recount("2023-10-24")),
+    )
+    .unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
+        vec![ResultEvent::PublicationDeadlineRecounted {
+            version: 1,
+            previous: day("2023-10-20"),
+            deadline: day("2023-10-24"),
+            calendar_version: "c0ffee".into(),
+        }]
+    );
+    let moved = run(state, "system", Role::System, recount("2023-10-24")).unwrap();
+    assert_eq!(moved.deadline, Some(day("2023-10-24")));
+    let published = run(
+        moved,
+        "demo-planner",
+        Role::Planner,
+        ResultCommand::Publish(PublishResult { version: 1 }),
+    )
+    .unwrap();
+    assert!(matches!(
+        run(published, "admin", Role::Admin, recount("2023-10-27")),
+        Err(ResultError::NothingToRecount(_))
+    ));
+}

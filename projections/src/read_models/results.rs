@@ -53,7 +53,8 @@ impl ReadModel<InspectionResult> for ResultViews {
                         .map_err(|e| StoreError::Encoding(e.to_string()))?;
                     published = Some((content, at));
                 }
-                ResultEvent::PublicationOverdue { .. } => {}
+                ResultEvent::PublicationOverdue { .. }
+                | ResultEvent::PublicationDeadlineRecounted { .. } => {}
             }
             state = InspectionResult::apply_event(state, e.payload);
         }
