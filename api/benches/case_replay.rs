@@ -534,7 +534,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(n)
         })
         .await?;
-        let served = time(r, || async { Ok(cases::deviations_all(&log).await?.len()) }).await?;
+        let now = SystemClock.now();
+        let served = time(r, || async {
+            Ok(cases::deviations_all(&log, now).await?.len())
+        })
+        .await?;
         println!(
             "deviations scan over {} cases of 10 events, {r} repetitions each, baseline first",
             ids.len()

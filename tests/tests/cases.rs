@@ -74,8 +74,13 @@ fn decide(d: &Deployment, who: &str, id: &str, extra: &[&str]) {
     step(d, who, "2025-03-20", &args);
 }
 
+/// The day the supervisor looks in most tests: after every step they record, and before
+/// the deadlines still open then end (a decision of 03-20 is served by 03-27), so that a
+/// test sees the deviations of its steps alone; `overdue` has its own test.
+const SUPERVISED: &str = "2025-03-26";
+
 fn codes(d: &Deployment, id: &str) -> Vec<String> {
-    let v = step(d, BOSS, "2025-04-01", &["deviations", id]);
+    let v = step(d, BOSS, SUPERVISED, &["deviations", id]);
     v[0]["deviations"]
         .as_array()
         .expect("deviations")
@@ -104,10 +109,10 @@ cli_on_both!(
         );
         step(&d, OFFICER, "2025-03-26", &["close", &id]);
         assert_eq!(codes(&d, &id), Vec::<String>::new());
-        let list = step(&d, BOSS, "2025-04-01", &["list"]);
+        let list = step(&d, BOSS, SUPERVISED, &["list"]);
         assert_eq!(list[0]["id"], id.as_str());
         assert_eq!(list[0]["status"], "closed");
-        let r = step(&d, BOSS, "2025-04-01", &["replay", &id]);
+        let r = step(&d, BOSS, SUPERVISED, &["replay", &id]);
         let steps = r["steps"].as_array().expect("steps");
         assert_eq!(steps.len(), 8);
         assert_eq!(steps[1]["step"], "CaseFiled");
@@ -155,6 +160,7 @@ cli_on_both!(
 cli_on_both!(
     fewer_than_two_officers_for_lone_evidence,
     |d: Deployment| async move {
+        keygen(&d);
         let id = open(&d);
         step(&d, OFFICER, "2025-03-05", &["file", &id]);
         step(
@@ -164,6 +170,29 @@ cli_on_both!(
             &["evidence", &id, "--name", "询问笔录.pdf", "--sha256", HASH],
         );
         assert_eq!(codes(&d, &id), vec!["fewer_than_two_officers"]);
+        // issue 28: still investigating 18 months after its decision deadline (filed
+        // 2025-03-05, 90 days: 2025-06-03), the case is overdue as of now ...
+        let later = step(&d, BOSS, "2026-12-08", &["deviations", &id]);
+        let found = later[0]["deviations"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let later_codes: Vec<&str> = found.iter().filter_map(|x| x["code"].as_str()).collect();
+        assert_eq!(
+            later_codes,
+            ["fewer_than_two_officers", "overdue"],
+            "{later}"
+        );
+        assert_eq!(found[1]["evidence"]["deadline"], "decision", "{later}");
+        assert_eq!(found[1]["evidence"]["due_on"], "2025-06-03", "{later}");
+        // ... and the replay shows it from the day after the deadline, not before
+        for (at, overdue) in [("2025-06-03", false), ("2025-06-04", true)] {
+            let r = step(&d, BOSS, "2026-12-08", &["replay", &id, "--at", at]);
+            let shown = r["deviations"].to_string().contains("\"overdue\"");
+            assert_eq!(shown, overdue, "as of {at}: {}", r["deviations"]);
+        }
+        let all = step(&d, BOSS, "2026-12-08", &["deviations", "--all"]);
+        assert!(all.to_string().contains("\"overdue\""), "{all}");
         d.finish().await;
     }
 );
@@ -206,7 +235,7 @@ cli_on_both!(
                 "主动消除危害后果",
             ],
         );
-        let v = step(&d, BOSS, "2025-04-01", &["deviations", &id]);
+        let v = step(&d, BOSS, SUPERVISED, &["deviations", &id]);
         assert_eq!(v[0]["deviations"][0]["code"], "penalty_outside_range");
         assert_eq!(
             v[0]["deviations"][0]["evidence"]["reason"],
@@ -286,7 +315,7 @@ cli_on_both!(
             Some("integrity_break"),
             "{c:?}"
         );
-        let all = step(&d, BOSS, "2025-04-01", &["deviations", "--all"]);
+        let all = step(&d, BOSS, SUPERVISED, &["deviations", "--all"]);
         assert_eq!(all[0]["deviations"][0]["code"], "integrity_break");
         assert_eq!(all[0]["deviations"][0]["evidence"]["case_event"], true);
         d.finish().await;
@@ -391,7 +420,7 @@ cli_on_both!(
         .await;
         let (size, note) = stored.first().cloned().expect("a stored checkpoint");
         // the replay's proofs lead to that checkpoint, and each one verifies
-        let r = step(&d, BOSS, "2025-04-01", &["replay", &id]);
+        let r = step(&d, BOSS, SUPERVISED, &["replay", &id]);
         assert_eq!(r["proofs"]["tree_size"], size, "{}", r["proofs"]);
         assert_eq!(r["proofs"]["checkpoint"], note.as_str());
         let key = std::fs::read_to_string(d.path("jianxin.key")).expect("key");
@@ -415,7 +444,7 @@ cli_on_both!(
         })
         .await;
         assert_eq!(codes(&d, &id), Vec::<String>::new());
-        let r = step(&d, BOSS, "2025-04-01", &["replay", &id]);
+        let r = step(&d, BOSS, SUPERVISED, &["replay", &id]);
         assert_ne!(
             r["proofs"]["checkpoint"],
             note.as_str(),
@@ -424,14 +453,14 @@ cli_on_both!(
         // the scheduler's next run stores the tree again
         d.sql("DELETE FROM ledger_tree").await;
         scheduler_once(&d, "2025-03-22T02:00:00Z");
-        let r = step(&d, BOSS, "2025-04-01", &["replay", &id]);
+        let r = step(&d, BOSS, SUPERVISED, &["replay", &id]);
         assert_eq!(r["proofs"]["checkpoint"], note.as_str());
         // history rewritten with its chain recomputed: `log verify` is fooled, the
         // signed checkpoint is not
         rewrite_history(&d).await;
         let v = d.run(&["--format", "json", "log", "verify"]);
         assert_eq!(v.code, 0, "the chain alone cannot see it: {}", v.stdout);
-        let v = step(&d, BOSS, "2025-04-01", &["deviations", &id]);
+        let v = step(&d, BOSS, SUPERVISED, &["deviations", &id]);
         let first = &v[0]["deviations"][0];
         assert_eq!(first["code"], "integrity_break", "{v}");
         assert_eq!(first["evidence"]["case_event"], true, "{v}");
@@ -463,7 +492,7 @@ cli_on_both!(
             e["message"].as_str().is_some_and(|m| m.contains("SHA-256")),
             "{e}"
         );
-        let list = step(&d, BOSS, "2025-04-01", &["list"]);
+        let list = step(&d, BOSS, SUPERVISED, &["list"]);
         assert_eq!(list[0]["status"], "filed");
         assert_eq!(list[0]["events"], 2);
         d.finish().await;

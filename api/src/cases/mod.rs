@@ -271,25 +271,37 @@ pub async fn deviations(
     log: &EventLog,
     verifier: Option<&NoteVerifier>,
     id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<CaseDeviations, OpError> {
     let checked = checked(log, verifier, id).await?;
     let mut found: Vec<Deviation> = checked.integrity_break().into_iter().collect();
-    found.extend(case::deviations(checked.events()));
+    found.extend(with_overdue(checked.events(), now));
     Ok(CaseDeviations {
         id,
         deviations: found,
     })
 }
 
+/// The deviations the steps show, then the deadlines overdue as of `now` (Beijing day).
+fn with_overdue(events: &[Recorded<CaseEvent>], now: DateTime<Utc>) -> Vec<Deviation> {
+    let mut found = case::deviations(events);
+    let state = case::replay(events, None).state;
+    found.extend(case::overdue(&state, case::beijing_date(now)));
+    found
+}
+
 /// The deviations of every case that has any. The whole log is verified once (as `log
 /// verify` does); a failure at or before a case's last event is that case's
 /// `integrity_break`. The verification runs while the cases are read.
-pub async fn deviations_all(log: &EventLog) -> Result<Vec<CaseDeviations>, OpError> {
+pub async fn deviations_all(
+    log: &EventLog,
+    now: DateTime<Utc>,
+) -> Result<Vec<CaseDeviations>, OpError> {
     let (verified, scanned) = tokio::join!(verify(log.database(), None), async {
         let mut out = vec![];
         for row in case_rows(log.database()).await? {
             let id = case_id(&row.id)?;
-            let found = case::deviations(&events(log, id).await?);
+            let found = with_overdue(&events(log, id).await?, now);
             out.push((id, found));
         }
         Ok::<_, OpError>(out)
@@ -374,6 +386,8 @@ pub async fn replay(
     let shown = &checked.events()[..replayed.steps.len()];
     let mut found: Vec<Deviation> = checked.integrity_break().into_iter().collect();
     found.extend(case::deviations(shown));
+    let as_of = case::beijing_date(at.unwrap_or(now).min(now));
+    found.extend(case::overdue(&replayed.state, as_of));
     let proofs = match checked {
         Checked::Ledger(c) => {
             let (note, each) = signed_paths(&c.tree, &c.entries, signer, origin, now)?;

@@ -372,9 +372,9 @@ async fn run(
                         .ok()
                         .map(|k| k.verifier());
                     let id = cases::case_id(&c)?;
-                    vec![cases::deviations(log, verifier.as_ref(), id).await?]
+                    vec![cases::deviations(log, verifier.as_ref(), id, settings.clock.now()).await?]
                 }
-                None => cases::deviations_all(log).await?,
+                None => cases::deviations_all(log, settings.clock.now()).await?,
             };
             print(format, &all, || {
                 let mut s = String::new();

@@ -346,6 +346,12 @@ async fn deviations(
 ) -> Result<impl IntoResponse, ApiError> {
     let id = path.uuid(CASE_ID)?;
     Ok(AppJson(
-        cases::deviations(&state.log, Some(&state.signer.verifier()), id).await?,
+        cases::deviations(
+            &state.log,
+            Some(&state.signer.verifier()),
+            id,
+            state.clock.now(),
+        )
+        .await?,
     ))
 }

@@ -47,7 +47,7 @@ async fn overview(
     if !cases.ok() {
         return error_page(lang, &staff.viewer(path), cases.status, &cases.detail());
     }
-    let all = match crate::cases::deviations_all(&state.log).await {
+    let all = match crate::cases::deviations_all(&state.log, state.clock.now()).await {
         Ok(d) => d,
         Err(e) => {
             return error_page(

@@ -25,7 +25,9 @@ pub use aggregate::{
     apply, beijing_date, CaseCommand, CaseError, CaseState, CaseStatus, CaseStep, EnforcementCase,
 };
 pub use events::{CaseEvent, DeadlineKind, Outcome, Stage};
-pub use replay::{deviations, replay, Deviation, DeviationCode, DeviationScan, Replay, ReplayStep};
+pub use replay::{
+    deviations, overdue, replay, Deviation, DeviationCode, DeviationScan, Replay, ReplayStep,
+};
 pub use rules::{
     Benchmark, CaseDeadlines, CaseRules, DayUnit, DeadlineRule, PenaltyRange, Tier,
     DEFAULT_RULES_JSON, RULES_MAX_BYTES,

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::calendar::{CalendarBasis, WorkingCalendar};
 use crate::event_log::{Recorded, Role};
 
-use super::aggregate::{apply, CaseState};
+use super::aggregate::{apply, CaseState, CaseStatus};
 use super::events::{CaseEvent, Outcome};
 
 /// One replayed step (办案环节).
@@ -158,6 +158,9 @@ pub enum DeviationCode {
     StepOutOfOrder,
     /// The case's events fail ledger verification (added by the caller).
     IntegrityBreak,
+    /// As of the moment asked about, an open case is past a deadline of its own (filing,
+    /// decision, service) with the step not taken: the case as a whole ([`overdue`]).
+    Overdue,
 }
 
 impl DeviationCode {
@@ -172,6 +175,7 @@ impl DeviationCode {
             DeviationCode::HearingRequestIgnored => "hearing_request_ignored",
             DeviationCode::StepOutOfOrder => "step_out_of_order",
             DeviationCode::IntegrityBreak => "integrity_break",
+            DeviationCode::Overdue => "overdue",
         }
     }
 }
@@ -189,6 +193,50 @@ pub struct Deviation {
     pub message: String,
     /// The facts that show it.
     pub evidence: Value,
+}
+
+/// The deadlines of an open case that have passed by `as_of` (a day in China) with their
+/// step not taken (逾期未办): filing, decision and service, each from the day after its
+/// last day (the hearing request is the party's window, not the officer's duty). What
+/// the steps cannot show, since nothing was recorded: found at the moment asked about,
+/// and gone once the step is taken (late, then `deadline_missed` of that step).
+pub fn overdue(state: &CaseState, as_of: NaiveDate) -> Vec<Deviation> {
+    use super::events::DeadlineKind;
+    if matches!(state.status, CaseStatus::Closed | CaseStatus::Withdrawn) {
+        return vec![];
+    }
+    let decided = state.outcome.is_some();
+    let pending = [
+        (
+            DeadlineKind::Filing,
+            state.filed_on.is_none(),
+            state.filing_deadline,
+        ),
+        (
+            DeadlineKind::Decision,
+            state.filed_on.is_some() && !decided,
+            state.decision_deadline,
+        ),
+        (
+            DeadlineKind::Service,
+            decided && state.served_on.is_none(),
+            state.service_deadline,
+        ),
+    ];
+    pending
+        .into_iter()
+        .filter_map(|(kind, open, due)| Some((kind, due.filter(|d| open && as_of > *d)?)))
+        .map(|(kind, due)| Deviation {
+            code: DeviationCode::Overdue,
+            sequence: 0,
+            step: String::new(),
+            message: format!(
+                "the {} deadline {due} has passed and the step is not taken (as of {as_of})",
+                kind.as_str()
+            ),
+            evidence: json!({ "deadline": kind.as_str(), "due_on": due, "as_of": as_of }),
+        })
+        .collect()
 }
 
 /// Every deviation of the replayed steps, in step order.

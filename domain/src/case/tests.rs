@@ -523,3 +523,43 @@ fn a_filing_deadline_counted_into_2027_is_recounted_on_the_official_schedule() {
     // a recount is no step of the lawful order and no deviation
     assert_eq!(after.codes(), Vec::<&str>::new());
 }
+
+/// Issue 28: an open case past its decision deadline is `overdue` from the day after it,
+/// as of the moment asked about, and no longer once decided (late: `deadline_missed`).
+#[test]
+fn an_open_case_past_its_deadline_is_overdue_from_the_next_day() {
+    let case = noticed();
+    let state = case.state();
+    let due = state.decision_deadline.unwrap();
+    // filed 2025-03-05: 90 calendar days
+    assert_eq!(due, day("2025-06-03"));
+    assert!(
+        overdue(&state, due).is_empty(),
+        "its last day is not overdue"
+    );
+    let found = overdue(&state, day("2025-06-04"));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].code, DeviationCode::Overdue);
+    assert_eq!(found[0].sequence, 0);
+    assert_eq!(found[0].evidence["deadline"], "decision");
+    assert_eq!(found[0].evidence["due_on"], "2025-06-03");
+    // 18 months on, still one deviation per deadline, not per day
+    assert_eq!(overdue(&state, day("2026-12-08")).len(), 1);
+    // a clue never filed is overdue for filing; a closed case never is
+    let clue = Given::default().officer("2025-03-03", open("2025-03-03"));
+    let filing = overdue(&clue.state(), day("2025-12-01"));
+    assert_eq!(
+        filing
+            .iter()
+            .map(|d| d.evidence["deadline"].clone())
+            .collect::<Vec<_>>(),
+        vec![serde_json::json!("filing")]
+    );
+    assert!(overdue(&clean().state(), day("2026-12-08")).is_empty());
+    // decided late and served: no longer overdue, the late step says deadline_missed
+    let late = case
+        .boss("2025-06-10", decide(Tier::Ordinary, Some(10_000), None))
+        .officer("2025-06-11", CaseStep::Serve);
+    assert!(overdue(&late.state(), day("2026-12-08")).is_empty());
+    assert_eq!(late.codes(), vec!["deadline_missed"]);
+}
