@@ -74,6 +74,12 @@ pub struct JobReport {
     pub recorded: Vec<u64>,
 }
 
+/// The most passes of one catch-up ([`Scheduler::try_run_once`]). Each pass fires only
+/// what the ledger does not hold yet, so the passes end as soon as nothing new falls due;
+/// a chain of facts each making the next due is at most a few long (an escalation, its
+/// expiry), and the bound only guards against a rule that would never settle.
+pub const MAX_PASSES: u32 = 8;
+
 /// A job as `scheduler status` shows it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct JobStatus {
@@ -110,6 +116,17 @@ impl Scheduler {
 
     /// Runs `job` for its latest tick at or before `now`.
     pub async fn run_job(&self, job: Job, now: DateTime<Utc>) -> Result<JobReport, SchedulerError> {
+        self.run_job_pass(job, now, 1).await
+    }
+
+    /// [`Scheduler::run_job`] as pass `pass` of a catch-up: a later pass records its run
+    /// under an id of its own, so that what it fires is recorded as well.
+    async fn run_job_pass(
+        &self,
+        job: Job,
+        now: DateTime<Utc>,
+        pass: u32,
+    ) -> Result<JobReport, SchedulerError> {
         let Some(tick) = self.config.last_tick(job, now) else {
             return Ok(JobReport {
                 job: job.as_str(),
@@ -123,8 +140,12 @@ impl Scheduler {
         let appended = found.firings.iter().map(|f| f.global_sequences.len()).sum();
         let mut recorded = vec![];
         if !found.firings.is_empty() {
+            let run = match pass {
+                1 => "run".to_owned(),
+                n => format!("run/{n}"),
+            };
             let meta = CommandMeta::new(
-                firing_id(job, tick, "run"),
+                firing_id(job, tick, &run),
                 Actor::new(job.actor_user(), Role::System),
                 now,
             );
@@ -161,12 +182,31 @@ impl Scheduler {
         })
     }
 
-    /// Runs every job once, each for its latest tick at or before `now` (catch-up: all
-    /// that fell due by `now` fires, each at its own due instant).
+    /// Runs every job for its latest tick at or before `now` (catch-up: all that fell
+    /// due by `now` fires, each at its own due instant), and again while a pass appends
+    /// anything: one job's facts can make another's due by `now` (an escalation's serious
+    /// entry whose period has already ended, say), so a catch-up ends at a fixpoint and a
+    /// second run at the same instant appends nothing. At most [`MAX_PASSES`] passes; one
+    /// report per job, its firings those of every pass.
     pub async fn try_run_once(&self, now: DateTime<Utc>) -> Result<Vec<JobReport>, SchedulerError> {
-        let mut out = vec![];
-        for job in Job::ALL {
-            out.push(self.run_job(job, now).await?);
+        let mut out: Vec<JobReport> = vec![];
+        for pass in 1..=MAX_PASSES {
+            let mut fired = 0;
+            for (i, job) in Job::ALL.into_iter().enumerate() {
+                let report = self.run_job_pass(job, now, pass).await?;
+                fired += report.firings.len();
+                match out.get_mut(i) {
+                    Some(merged) => {
+                        merged.firings.extend(report.firings);
+                        merged.appended += report.appended;
+                        merged.recorded.extend(report.recorded);
+                    }
+                    None => out.push(report),
+                }
+            }
+            if fired == 0 {
+                break;
+            }
         }
         Ok(out)
     }
