@@ -31,6 +31,7 @@ use jianxin_domain::task::{
     TaskError, TaskEvent, TaskScope, TaskState,
 };
 use jianxin_projections::read_models::directory_queries::{list_items, list_rules};
+use jianxin_projections::read_models::recorded_subjects;
 use jianxin_projections::read_models::task_queries::{
     each_subject_as_of, inspection_history, inspectors_as_of, relationships_as_of,
 };
@@ -134,7 +135,10 @@ fn refused(e: TaskError) -> OpError {
         | E::BeaconAlreadyRecorded
         | E::BeaconMissing
         | E::NotDrawn
-        | E::NothingToRedraw => OpError::Refused(e.to_string()),
+        | E::NothingToRedraw
+        | E::NotOnTeam { .. }
+        | E::ResultRecorded(_)
+        | E::DrawHasResults { .. } => OpError::Refused(e.to_string()),
         E::NotTheInspector(_) | E::ApproverIsPlanner(_) => OpError::Forbidden(e.to_string()),
         other => OpError::Invalid {
             message: other.to_string(),
@@ -779,11 +783,14 @@ pub async fn recuse(
     let uscc = Uscc::parse(uscc).map_err(|e| invalid(e.to_string(), "uscc"))?;
     let inspector = InspectorId::parse(&actor.user).map_err(|e| invalid(e.to_string(), "actor"))?;
     let frozen = frozen_inputs(&state)?;
+    let recorded =
+        recorded_subjects(log.database(), &id.to_string(), i64::from(state.attempts)).await?;
     let command = TaskCommand::DeclareRecusal(DeclareRecusal {
         uscc: uscc.clone(),
         inspector: inspector.clone(),
         reason: reason.to_owned(),
         frozen: Box::new(frozen),
+        result_recorded: recorded.iter().any(|r| r == uscc.as_str()),
     });
     let global_sequences = execute(log, clock, actor, id, command).await?;
     let events = events_of(log, id).await?;
@@ -814,9 +821,15 @@ pub async fn redraw(
     id: Uuid,
     reason: &str,
 ) -> Result<Vec<u64>, OpError> {
-    load(log, id).await?;
+    let state = load(log, id).await?;
+    let recorded =
+        recorded_subjects(log.database(), &id.to_string(), i64::from(state.attempts)).await?;
     let command = TaskCommand::ApproveRedraw(ApproveRedraw {
         reason: reason.to_owned(),
+        results_recorded: recorded
+            .iter()
+            .filter_map(|u| Uscc::parse(u).ok())
+            .collect(),
     });
     execute(log, clock, actor, id, command).await
 }

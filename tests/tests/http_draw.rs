@@ -469,10 +469,11 @@ async fn a_planner_draws_and_the_public_verifies(app: &TestApp) {
     assert!(!holds(
         &get(app, "/v1/me/assignments", Some(&member_token)).await
     ));
+    // no longer on the team: a conflict with the task's state, as docs/API.md says
     let res = app
         .send(post_json(&recusal, &reason, Some(&member_token)))
         .await;
-    res.problem(422, "invalid-input");
+    res.problem(409, "conflict");
     let run = {
         let zipped = app.get(&bundle, None).await;
         let dir = tempfile::tempdir().expect("temp dir");

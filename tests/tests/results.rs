@@ -257,6 +257,22 @@ cli_on_both!(
             add_working_days_on_csv(date("2023-09-15"), 20),
             date("2023-10-19")
         );
+        // issue 28: the draw that visited can no longer change: a member's recusal from
+        // the subject, and a redraw of the task, are refused and write nothing
+        let args = [
+            "--actor",
+            members[1],
+            "draw",
+            "recuse",
+            SINGLE,
+            "--subject",
+            &uscc,
+        ];
+        let args = [&args[..], &["--reason", "与该企业负责人系近亲属"]].concat();
+        refused(&d, &args, "recorded already");
+        let args = ["--actor", "supervisor-1", "draw", "redraw", SINGLE];
+        let args = [&args[..], &["--reason", "结果不理想"]].concat();
+        refused(&d, &args, "redraw after a result");
         let args = ["--actor", member, "result", "record", "--file", &file];
         refused(&d, &args, "recorded already");
 

@@ -103,6 +103,9 @@ pub struct DeclareRecusal {
     /// The frozen inputs of the draw (checked against the published digests), from
     /// which the replacement is drawn.
     pub frozen: Box<FrozenDraw>,
+    /// Whether the subject's result is recorded already (the caller reads it): the team
+    /// that visited can no longer change, so the recusal is refused.
+    pub result_recorded: bool,
 }
 
 /// Approve a redraw (批准重新抽取). The approver is the actor, who must not be the planner
@@ -111,6 +114,9 @@ pub struct DeclareRecusal {
 pub struct ApproveRedraw {
     /// Why; non-empty, published forever.
     pub reason: String,
+    /// The subjects whose result is recorded in the standing draw (the caller reads
+    /// them): a draw with results is no longer set aside.
+    pub results_recorded: Vec<Uscc>,
 }
 
 /// Record that the fixed round is published but still not entered (the scheduler).

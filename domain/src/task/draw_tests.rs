@@ -153,6 +153,7 @@ fn a_redraw_is_approved_by_someone_else_with_a_reason_then_needs_a_new_freeze() 
     let approve = |reason: &str| {
         TaskCommand::ApproveRedraw(ApproveRedraw {
             reason: reason.into(),
+            results_recorded: vec![],
         })
     };
     assert_eq!(
@@ -233,6 +234,7 @@ fn a_recusal_is_declared_by_the_inspector_on_the_team_and_replaced() {
             inspector: inspector.clone(),
             reason: "曾在该企业任职".into(),
             frozen: Box::new(pool.clone()),
+            result_recorded: false,
         })
     };
     let as_inspector =
@@ -287,6 +289,7 @@ fn a_recusal_without_any_candidate_is_recorded_with_the_constraint() {
         inspector: member.clone(),
         reason: "亲属在该企业任职".into(),
         frozen: Box::new(pool),
+        result_recorded: false,
     });
     let actor = Actor::new(member.as_str(), Role::Inspector);
     let events = when(&mut h, recuse, actor, AFTER + 2).unwrap();

@@ -140,6 +140,9 @@ pub(super) fn recuse(
             inspector: r.inspector,
         });
     }
+    if r.result_recorded {
+        return Err(TaskError::ResultRecorded(r.uscc));
+    }
     check_frozen(state, &r.frozen)?;
     let earlier: BTreeSet<_> = drawn
         .recused
@@ -195,6 +198,12 @@ pub(super) fn approve_redraw(
     }
     if actor.user == state.planner {
         return Err(TaskError::ApproverIsPlanner(actor.user.clone()));
+    }
+    if let Some(first) = a.results_recorded.iter().min() {
+        return Err(TaskError::DrawHasResults {
+            count: a.results_recorded.len(),
+            first: first.clone(),
+        });
     }
     Ok(vec![TaskEvent::RedrawApproved {
         reason: a.reason,

@@ -149,4 +149,21 @@ pub enum TaskError {
     /// A redraw is approved only after a draw (409).
     #[error("there is no draw to set aside")]
     NothingToRedraw,
+    /// The subject's result is recorded: its team is what visited (409).
+    #[error(
+        "the result of {0} is recorded already: a recusal after the visit's result is \
+         refused (docs/TASKS.md, \"A drawn task after its results\")"
+    )]
+    ResultRecorded(Uscc),
+    /// Results of the standing draw are recorded: it is no longer set aside (409).
+    #[error(
+        "{count} result(s) of the standing draw are recorded already (first {first}): a \
+         redraw after a result is refused (docs/TASKS.md, \"A drawn task after its results\")"
+    )]
+    DrawHasResults {
+        /// How many subjects have a result.
+        count: usize,
+        /// The first of them, in USCC order.
+        first: Uscc,
+    },
 }

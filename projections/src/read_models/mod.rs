@@ -19,7 +19,9 @@ pub use credit::{
 pub use credit_cache::CreditFactsCache;
 pub use directory::{bars, InspectionItems, InspectorVersions, RulesVersions, SubjectVersions};
 pub use reference_data::{ReferenceDataVersion, ReferenceDataVersions};
-pub use results::{due_results, public_results, DueResult, PublicResult, ResultViews};
+pub use results::{
+    due_results, public_results, recorded_subjects, DueResult, PublicResult, ResultViews,
+};
 pub use tasks::TaskViews;
 mod cases;
 pub use cases::{case_ledger_sequences, case_rows, CaseRow, CaseViews};

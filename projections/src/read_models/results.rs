@@ -147,6 +147,35 @@ pub async fn due_results(db: &Database) -> Result<Vec<DueResult>, StoreError> {
     })
 }
 
+/// The subjects whose result is recorded in draw `attempt` of `task`, in USCC order: a
+/// draw whose results exist may no longer be changed (recusal, redraw; docs/TASKS.md).
+pub async fn recorded_subjects(
+    db: &Database,
+    task: &str,
+    attempt: i64,
+) -> Result<Vec<String>, StoreError> {
+    const SQL: &str = "SELECT uscc FROM inspection_results WHERE task_id = $1 AND attempt = $2 \
+        ORDER BY uscc";
+    macro_rules! run {
+        ($pool:expr) => {{
+            let mut out = vec![];
+            for r in sqlx::query(SQL)
+                .bind(task)
+                .bind(attempt)
+                .fetch_all($pool)
+                .await?
+            {
+                out.push(r.try_get("uscc")?);
+            }
+            out
+        }};
+    }
+    Ok(match db {
+        Database::Sqlite(p) => run!(p),
+        Database::Postgres(p) => run!(p),
+    })
+}
+
 /// A published result as the public sees it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PublicResult {

@@ -176,6 +176,7 @@ pub(super) fn recuse(
         inspector: inspector_id(who),
         reason: format!("{who}: 配偶在该企业任职, \"利害关系\""),
         frozen: Box::new(pool.clone()),
+        result_recorded: false,
     });
     when(
         history,
@@ -214,6 +215,7 @@ pub(super) fn redrawn() -> (Events, FrozenDraw) {
     let (mut history, pool) = drawn_with_recusals();
     let approve = TaskCommand::ApproveRedraw(ApproveRedraw {
         reason: "第12号企业在冻结后注销".into(),
+        results_recorded: vec![],
     });
     when(
         &mut history,
