@@ -113,11 +113,31 @@ pub enum Database {
     Postgres(PgPool),
 }
 
+/// Creates `path` empty, readable and writable by its owner only (0600 on Unix), unless
+/// it exists: the SQLite files hold the whole log (names, credit queries, case clues),
+/// and SQLite gives its `-wal` and `-shm` files the permissions of the database file.
+pub fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl Database {
     /// Connect and apply the embedded schema.
     pub async fn connect(location: &DbLocation) -> Result<Database, StoreError> {
         let db = match location {
             DbLocation::Sqlite(path) => {
+                // An unwritable place fails below with SQLite's own error, which names it.
+                let _ = create_private_file(path);
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)

@@ -890,6 +890,7 @@ cli_on_both!(
 #[tokio::test]
 async fn c7_the_query_index_by_subject_follows_the_log_it_indexes() {
     let d = Deployment::new(false).await;
+    assert_eq!(d.run(&["keygen"]).code, 0, "keygen");
     let now = "2026-02-01T02:00:00Z";
     let found = |d: &Deployment| -> Vec<String> {
         let v = ok(run_at(d, now, &["credit", "queries", "--subject", A]));
@@ -909,6 +910,20 @@ async fn c7_the_query_index_by_subject_follows_the_log_it_indexes() {
     assert_eq!(found(&d), [second.clone(), first.clone()]);
     let index = std::path::PathBuf::from(format!("{}.query-index", d.db));
     assert!(index.exists(), "the index file beside the log");
+    // issue 27: the log, its WAL, the index and the key are the owner's alone
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = d.path("jianxin.key").display().to_string();
+        let db_wal = format!("{}-wal", d.db);
+        let index = index.display().to_string();
+        for file in [d.db.as_str(), db_wal.as_str(), index.as_str(), key.as_str()] {
+            let mode = std::fs::metadata(file)
+                .unwrap_or_else(|e| panic!("{file}: {e}"))
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+        }
+    }
     // a backup of the log (no process runs: the file and any -wal are the log)
     let files = |base: &str| ["", "-wal"].map(|s| (format!("{}{s}", d.db), format!("{base}{s}")));
     let backup = d.path("backup.db").display().to_string();

@@ -726,6 +726,29 @@ async fn request_ids_are_echoed_and_faults_hidden(app: &TestApp) {
     let generated = app.get("/v1/me", None).await;
     let id = generated.header("x-request-id").unwrap_or_default();
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id:?}");
+    // issue 27: an id too long (or with spaces or control characters) is neither echoed
+    // nor logged: the request gets a fresh UUID instead
+    for hostile in ["x".repeat(65), "a b".to_owned(), "é".to_owned()] {
+        let req = request(Method::GET, "/healthz", None)
+            .header(
+                "x-request-id",
+                HeaderValue::from_bytes(hostile.as_bytes()).expect("header"),
+            )
+            .body(Body::empty())
+            .expect("request");
+        let echoed = app.send(req).await;
+        let id = echoed.header("x-request-id").unwrap_or_default();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{hostile:?} -> {id:?}");
+    }
+    let longest = "r".repeat(64);
+    let req = request(Method::GET, "/healthz", None)
+        .header("x-request-id", longest.as_str())
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(
+        app.send(req).await.header("x-request-id"),
+        Some(longest.as_str())
+    );
 
     // With the database gone, reads fail 503 and the body names only the request id.
     app.state.log.database().close().await;

@@ -26,8 +26,8 @@
 //! - `subscriptions`: webhook subscriptions to the credit change feed
 //!   (`/v1/credit/subscriptions`).
 //!
-//! Middleware, outermost first: request id (`x-request-id`, a UUID when absent, echoed
-//! in the response), tracing span (method, route template, request id; status and
+//! Middleware, outermost first: request id (`x-request-id`, a UUID when absent or not
+//! 1–64 visible ASCII characters, echoed in the response), tracing span (method, route template, request id; status and
 //! latency on the response; never headers, so never the token), metrics, problem
 //! finishing (5xx causes logged), a 30 s timeout, a 10 MiB body limit.
 
@@ -90,6 +90,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn router(state: AppState) -> Router {
     let metrics = Arc::new(Metrics::default());
     let layers = ServiceBuilder::new()
+        .layer(middleware::map_request(bounded_request_id))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
@@ -151,6 +152,24 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// The longest `x-request-id` a client may set; a longer one is replaced.
+pub const REQUEST_ID_MAX: usize = 64;
+
+/// Drops a client's `x-request-id` that is longer than [`REQUEST_ID_MAX`] or holds
+/// anything but visible ASCII, before it is echoed or logged: the next layer then gives
+/// the request a UUID. A megabyte of id would otherwise be copied into every log line
+/// and answer, and control characters could forge log lines.
+async fn bounded_request_id(mut req: Request) -> Request {
+    let fits = req.headers().get(error::REQUEST_ID).is_none_or(|v| {
+        let b = v.as_bytes();
+        !b.is_empty() && b.len() <= REQUEST_ID_MAX && b.iter().all(u8::is_ascii_graphic)
+    });
+    if !fits {
+        req.headers_mut().remove(error::REQUEST_ID);
+    }
+    req
 }
 
 /// The span of one request: route template, never the raw URI's query, never headers.

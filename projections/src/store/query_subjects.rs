@@ -120,6 +120,8 @@ impl QuerySubjectIndex {
     }
 
     fn open_index(&self) -> rusqlite::Result<Connection> {
+        // owner-only, like the database beside it (SQLite opens it either way)
+        let _ = crate::db::create_private_file(&self.path);
         let conn = Connection::open(&self.path)?;
         conn.busy_timeout(Duration::from_secs(30))?;
         // page_size takes effect when the file is made (before WAL mode is set)
