@@ -606,6 +606,15 @@ pub enum CreditAction {
         /// Why.
         reason: String,
     },
+    /// Annul a wrongful credit record.
+    AnnulRecord {
+        /// The subject.
+        subject: String,
+        /// The record.
+        record_id: Uuid,
+        /// Why.
+        reason: String,
+    },
     /// Apply for repair.
     ApplyRepair {
         /// The subject.
@@ -758,6 +767,16 @@ pub async fn act_as(
             CreditCommand::Annul(AnnulEntry { entry_id, reason }),
             true,
         ),
+        // A record is not a list entry: no check's decision changes, so no impact list.
+        CreditAction::AnnulRecord {
+            subject,
+            record_id,
+            reason,
+        } => (
+            parse_subject(&subject)?,
+            CreditCommand::AnnulRecord(jianxin_domain::credit::AnnulRecord { record_id, reason }),
+            false,
+        ),
         CreditAction::ApplyRepair {
             subject,
             entry_id,
@@ -824,12 +843,14 @@ pub async fn act_as(
         CreditCommand::Record(..)
         | CreditCommand::Enter(..)
         | CreditCommand::EndPublicity(_)
-        | CreditCommand::RepairRecord(_) => None,
+        | CreditCommand::RepairRecord(_)
+        | CreditCommand::AnnulRecord(_) => None,
     };
     let entering = matches!(command, CreditCommand::Enter(..));
     let recording = matches!(command, CreditCommand::Record(..));
     let repaired_record = match &command {
         CreditCommand::RepairRecord(r) => Some(r.record_id),
+        CreditCommand::AnnulRecord(a) => Some(a.record_id),
         _ => None,
     };
     let issued = Issued {

@@ -113,6 +113,7 @@ fn entry_state(c: &EntryCandidate) -> Result<CreditState, SchedulerError> {
         uscc: None,
         records: 0,
         penalties: vec![],
+        annulled_records: vec![],
         entries: vec![EntryState {
             entry_id: c.entry_id,
             list,

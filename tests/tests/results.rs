@@ -415,6 +415,208 @@ cli_on_both!(
     }
 );
 
+cli_on_both!(
+    r28_a_correction_undoes_what_the_corrected_version_caused,
+    |d: Deployment| async move {
+        seeded(&d);
+        let (uscc, team) = teams(&d, JOINT).into_iter().next().expect("a team");
+        let members: Vec<&str> = team.iter().map(String::as_str).collect();
+        let health = *members
+            .iter()
+            .find(|m| m.starts_with("WS-"))
+            .expect("a health inspector on the joint team");
+        let findings = vec![
+            finding("SJ-001", SCJG, "年度报告已按时公示"),
+            finding("WS-001", WSJK, "卫生许可证悬挂于醒目位置"),
+        ];
+        let base = content(&members, "2023-09-20", findings);
+        let mut unreachable = base.clone();
+        unreachable["category"] = json!("pending_follow_up");
+        unreachable["pending"] = json!(["unreachable_at_address"]);
+        unreachable["follow_up"] = json!("transfer_to_case");
+        let mut corrected = base;
+        corrected["category"] = json!("corrected_on_order");
+        let file = |name: &str, result: &Value| {
+            write(&d, name, &result_file(JOINT, &uscc, result.clone()))
+        };
+        let v1 = file("v1.json", &unreachable);
+        let v2 = file("v2.json", &corrected);
+        let as_health = |now: &str| {
+            vec![
+                "--now".to_owned(),
+                now.to_owned(),
+                "--actor".into(),
+                health.into(),
+            ]
+        };
+        let run = |now: &str, rest: &[&str]| {
+            let args: Vec<String> = as_health(now)
+                .into_iter()
+                .chain(rest.iter().map(|a| a.to_string()))
+                .collect();
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            ok(&d, &args)
+        };
+        let kinds = |r: &Value| -> Vec<(String, bool)> {
+            r["flowed"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    (
+                        f["kind"].as_str().unwrap_or("?").to_owned(),
+                        f["undone"] == true,
+                    )
+                })
+                .collect()
+        };
+        let check = |known_at: Option<&str>| {
+            let mut args = vec![
+                "credit",
+                "check",
+                "--subject",
+                uscc.as_str(),
+                "--scenario",
+                "honours",
+                "--date",
+                "2026-10-15",
+            ];
+            if let Some(k) = known_at {
+                args.extend(["--known-at", k]);
+            }
+            ok(&d, &args)["decision"].as_str().unwrap_or("?").to_owned()
+        };
+        // v1: the company is unreachable at its address: a credit record and the
+        // abnormal list
+        let r = run("2023-09-21T02:00:00Z", &["result", "record", "--file", &v1]);
+        let flowed = kinds(&r);
+        assert_eq!(
+            flowed,
+            [
+                ("enforcement_case".to_owned(), false),
+                ("credit_record".to_owned(), false),
+                ("abnormal_entry".to_owned(), false)
+            ],
+            "{r}"
+        );
+        let first_entry = r["flowed"][2]["entry_id"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned();
+        // three years on the abnormal list: the scheduler escalates it to the serious list
+        crate::scheduler::scheduler_once(&d, "2026-10-01T00:00:00Z");
+        let entries = ok(&d, &["credit", "entries", "--subject", &uscc]);
+        assert!(entries.to_string().contains("\"serious\""), "{entries}");
+        assert_eq!(check(None), "restricted");
+        // v2: corrected on order, the address was right after all: every fact that flowed
+        // from v1 is annulled, the escalation with it
+        let reason = "复核确认企业可通过登记住所联系，原记录有误";
+        let r = run(
+            "2026-11-02T02:00:00Z",
+            &["result", "correct", "--file", &v2, "--reason", reason],
+        );
+        let mut undone = kinds(&r);
+        undone.sort();
+        assert_eq!(
+            undone,
+            [
+                ("abnormal_entry".to_owned(), true),
+                ("credit_record".to_owned(), true),
+                ("enforcement_case".to_owned(), true),
+                ("escalation".to_owned(), true)
+            ],
+            "{r}"
+        );
+        // the case opened from the transfer is withdrawn, and the impact notice lists
+        // the logged answer (restricted, above) that the annulments change
+        let case = r["flowed"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|f| f["kind"] == "enforcement_case")
+            .and_then(|f| f["entry_id"].as_str())
+            .unwrap_or("?")
+            .to_owned();
+        let listed = ok(&d, &["case", "list"]).to_string();
+        assert!(listed.contains(&case), "{listed}");
+        let replay = ok(&d, &["case", "replay", &case]);
+        assert_eq!(replay["status"], "withdrawn", "{replay}");
+        let impact: usize = r["flowed"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| f["impact"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert!(impact > 0, "{r}");
+        // checks known after the correction answer without them; those known before
+        // answer as they did
+        assert_eq!(check(None), "allowed");
+        assert_eq!(check(Some("2026-10-15T00:00:00Z")), "restricted");
+        let entries = ok(&d, &["credit", "entries", "--subject", &uscc]);
+        for e in entries["entries"].as_array().into_iter().flatten() {
+            let why = e["annulled"].as_str().unwrap_or_default();
+            assert!(
+                why.contains(reason),
+                "annulled with the correction's reason: {e}"
+            );
+        }
+        let log = ok(&d, &["log", "show", "--limit", "10000"]).to_string();
+        assert!(
+            log.contains(reason),
+            "the annulments give the correction's reason"
+        );
+        // v3: corrected back to unreachable: the flows happen again, once
+        let v3 = file("v3.json", &unreachable);
+        let r = run(
+            "2026-11-03T02:00:00Z",
+            &[
+                "result",
+                "correct",
+                "--file",
+                &v3,
+                "--reason",
+                "现场再次核实无法联系",
+            ],
+        );
+        assert_eq!(
+            kinds(&r),
+            [
+                ("enforcement_case".to_owned(), false),
+                ("credit_record".to_owned(), false),
+                ("abnormal_entry".to_owned(), false)
+            ],
+            "{r}"
+        );
+        let second_entry = r["flowed"][2]["entry_id"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned();
+        assert_ne!(second_entry, first_entry);
+        let made = r["flowed"].clone();
+        let before = ledger(&d);
+        let r = run(
+            "2026-11-04T02:00:00Z",
+            &["result", "correct", "--file", &v3, "--reason", "补充说明"],
+        );
+        // the same flows, already made: nothing new is appended for them
+        let pairs = r["flowed"].as_array().into_iter().flatten();
+        for (again, first) in pairs.zip(made.as_array().into_iter().flatten()) {
+            assert_eq!(again["global_sequences"], first["global_sequences"], "{r}");
+        }
+        assert_ne!(ledger(&d), before, "the correction itself is recorded");
+        let entries = ok(&d, &["credit", "entries", "--subject", &uscc]);
+        let live = entries["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["annulled"].is_null() && e["list"] == "abnormal")
+            .count();
+        assert_eq!(live, 1, "{entries}");
+        assert_eq!(check(None), "restricted");
+        d.finish().await;
+    }
+);
+
 /// A task of SJ-002 in the demo's region for `window` (inspection date, first day, last
 /// day), created, frozen and drawn on drand round 123 (published 2023-08-23); its id and
 /// its first team (subject and members).

@@ -168,6 +168,10 @@ pub struct CaseState {
     pub rules: Option<CaseRules>,
     /// The officer who registered the clue.
     pub officer: Option<String>,
+    /// The clue was registered by the system (a result's transfer to case handling): the
+    /// system may then also withdraw it when that result is corrected.
+    #[serde(skip)]
+    pub opened_by_system: bool,
     /// When the clue was registered.
     pub opened_at: Option<DateTime<Utc>>,
     /// The subject.
@@ -412,7 +416,12 @@ fn handle(state: &CaseState, issued: Issued<CaseCommand>) -> Result<Vec<CaseEven
     // and deadlines are recounted by whoever loads a calendar, or by the system
     let system_recount =
         matches!(step, CaseStep::RecountDeadlines { .. }) && meta.actor.role == Role::System;
-    if meta.actor.role != needed && !system_clue && !system_recount {
+    // and a clue the system registered from a result is withdrawn by it when a
+    // correction of that result removes its ground (issue 28)
+    let system_withdraw = matches!(step, CaseStep::Withdraw { .. })
+        && meta.actor.role == Role::System
+        && state.opened_by_system;
+    if meta.actor.role != needed && !system_clue && !system_recount && !system_withdraw {
         return Err(CaseError::WrongRole {
             role: meta.actor.role,
             step: step.name(),
@@ -759,6 +768,7 @@ pub fn apply(mut state: CaseState, recorded: &Recorded<CaseEvent>) -> CaseState 
             state.status = CaseStatus::Clue;
             state.rules = Some(rules.clone());
             state.officer = Some(recorded.actor.user.clone());
+            state.opened_by_system = recorded.actor.role == Role::System;
             state.opened_at = Some(recorded.recorded_at);
             state.subject = subject.clone();
             state.clue_received = Some(*clue_received);

@@ -103,6 +103,17 @@ pub struct AnnulEntry {
     pub reason: String,
 }
 
+/// Annul a credit record as wrongful from the start (撤销信用记录): its ground was
+/// removed, e.g. the inspection result it flowed from was corrected. The record stays in
+/// the log; evaluations known after the annulment leave it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnnulRecord {
+    /// The record.
+    pub record_id: Uuid,
+    /// Why it was wrongful.
+    pub reason: String,
+}
+
 /// Apply for credit repair (信用修复申请) of a serious-list entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyRepair {
@@ -201,6 +212,8 @@ pub enum CreditCommand {
     Remove(RemoveFromList),
     /// See [`AnnulEntry`].
     Annul(AnnulEntry),
+    /// See [`AnnulRecord`].
+    AnnulRecord(AnnulRecord),
     /// See [`ApplyRepair`].
     ApplyRepair(ApplyRepair),
     /// See [`DecideRepair`].
@@ -314,6 +327,13 @@ pub enum CreditEvent {
         /// SHA-256 of each proof.
         proofs: Vec<String>,
     },
+    /// A credit record was annulled as wrongful from the start (信用记录已撤销).
+    RecordAnnulled {
+        /// The record.
+        record_id: Uuid,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl DomainEvent for CreditEvent {}
@@ -394,6 +414,12 @@ pub enum CreditError {
     /// The abnormal entry does not escalate (409).
     #[error("rule: entry {0} does not escalate to the serious list ({1})")]
     NotEscalating(Uuid, String),
+    /// No such record of this subject (404).
+    #[error("no credit record {0} of this subject")]
+    NoSuchRecord(Uuid),
+    /// The record is annulled already (409).
+    #[error("rule: record {0} is annulled already")]
+    RecordAnnulledAlready(Uuid),
 }
 
 /// One entry as the aggregate knows it now.
@@ -467,6 +493,8 @@ pub struct CreditState {
     pub penalties: Vec<PenaltyState>,
     /// Entries in order.
     pub entries: Vec<EntryState>,
+    /// Records annulled as wrongful.
+    pub annulled_records: Vec<Uuid>,
 }
 
 impl CreditState {
@@ -840,6 +868,22 @@ fn handle(
                 reason: a.reason,
             }
         }
+        CreditCommand::AnnulRecord(a) => {
+            let uscc = state.uscc.as_ref();
+            let known =
+                uscc.is_some_and(|u| (1..=state.records).any(|n| record_id(u, n) == a.record_id));
+            if !known {
+                return Err(CreditError::NoSuchRecord(a.record_id));
+            }
+            if state.annulled_records.contains(&a.record_id) {
+                return Err(CreditError::RecordAnnulledAlready(a.record_id));
+            }
+            non_empty("reason", &a.reason)?;
+            CreditEvent::RecordAnnulled {
+                record_id: a.record_id,
+                reason: a.reason,
+            }
+        }
         CreditCommand::ApplyRepair(a) => apply_repair(state, a)?,
         CreditCommand::RepairRecord(r) => repair_record(state, r)?,
         CreditCommand::DecideRepair(d) => {
@@ -968,6 +1012,11 @@ pub fn apply(state: &mut CreditState, event: CreditEvent) {
             if let Some(e) = state.entries.iter_mut().find(|e| e.entry_id == entry_id) {
                 e.annulled = true;
             }
+        }
+        CreditEvent::RecordAnnulled { record_id, .. } => {
+            // an annulled penalty has no publicity left to end or repair
+            state.penalties.retain(|p| p.record_id != record_id);
+            state.annulled_records.push(record_id);
         }
         CreditEvent::RepairApplied {
             entry_id,

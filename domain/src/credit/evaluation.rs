@@ -74,6 +74,15 @@ pub fn classify(
             _ => None,
         })
         .collect();
+    // Records annulled as known at `known_at` never counted (wrongful from the start).
+    let annulled: std::collections::HashSet<uuid::Uuid> = facts
+        .iter()
+        .filter(|f| f.recorded_at <= known_at)
+        .filter_map(|f| match &f.event {
+            CreditEvent::RecordAnnulled { record_id, .. } => Some(*record_id),
+            _ => None,
+        })
+        .collect();
     let adverse: Vec<String> = facts
         .iter()
         .filter(|f| f.recorded_at <= known_at)
@@ -82,6 +91,7 @@ pub fn classify(
                 record, record_id, ..
             } if record.source != RecordSource::Commendation
                 && !repaired.contains(record_id)
+                && !annulled.contains(record_id)
                 && record.effective_on > since
                 && record.effective_on <= date =>
             {

@@ -9,6 +9,7 @@
 //! | the subject enters a list | [`EnterList`] | `ListEntered` |
 //! | an entry is removed on correction | [`RemoveFromList`] | `ListRemoved` |
 //! | a wrongful entry is annulled | [`AnnulEntry`] | `ListEntryAnnulled` |
+//! | a wrongful record is annulled (its ground was removed) | [`AnnulRecord`] | `RecordAnnulled` |
 //! | repair is applied for / decided | [`ApplyRepair`], [`DecideRepair`] | `RepairApplied`, `RepairDecided` |
 //!
 //! Every query's answer is itself logged by the credit-query aggregate ([`query`]).
@@ -24,9 +25,9 @@ mod values;
 
 pub use aggregate::{
     apply, credit_subject_id, entry_id, escalation_id, escalation_terms, record_id, AnnulEntry,
-    ApplyRepair, CreditCommand, CreditError, CreditEvent, CreditState, CreditSubject, DecideRepair,
-    EndPublicity, EnterList, EntryState, EscalateEntry, ExpireEntry, PenaltyState, RecordCredit,
-    RemoveFromList, RepairRecord, ESCALATION_LEGAL_BASIS,
+    AnnulRecord, ApplyRepair, CreditCommand, CreditError, CreditEvent, CreditState, CreditSubject,
+    DecideRepair, EndPublicity, EnterList, EntryState, EscalateEntry, ExpireEntry, PenaltyState,
+    RecordCredit, RemoveFromList, RepairRecord, ESCALATION_LEGAL_BASIS,
 };
 pub use check::{
     china_date, entries_known, evaluate, BasisItem, Decision, EndKind, EntryView, Evaluation, Fact,

@@ -637,3 +637,42 @@ fn a_penalty_record_is_repaired_only_after_its_publicity_then_stops_counting() {
         CreditError::NotCreditOfficer("inspector".into())
     );
 }
+
+/// Issue 28: a record annulled (its ground removed) no longer counts in the class as
+/// known from the annulment, and still counts as known before it; twice is refused.
+#[test]
+fn an_annulled_record_stops_counting_for_later_known_at() {
+    let mut commands = vec![
+        ("2023-01-01", record("2023-01-01")),
+        ("2023-06-01", record("2023-06-01")),
+    ];
+    let facts = given(commands.clone()).unwrap();
+    let second = record_id_of(&facts, 1);
+    let annul = || {
+        CreditCommand::AnnulRecord(AnnulRecord {
+            record_id: second,
+            reason: "检查结果已更正".into(),
+        })
+    };
+    commands.push(("2023-08-01", annul()));
+    let facts = given(commands.clone()).unwrap();
+    assert_eq!(class_of(&facts, "2023-07-01", "2023-07-15"), CreditClass::C);
+    assert_eq!(class_of(&facts, "2023-07-01", "2023-09-01"), CreditClass::B);
+    commands.push(("2023-09-01", annul()));
+    assert_eq!(
+        given(commands).err(),
+        Some(CreditError::RecordAnnulledAlready(second))
+    );
+    let unknown = CreditCommand::AnnulRecord(AnnulRecord {
+        record_id: Uuid::nil(),
+        reason: "x".into(),
+    });
+    assert_eq!(
+        given(vec![
+            ("2023-01-01", record("2023-01-01")),
+            ("2023-02-01", unknown)
+        ])
+        .err(),
+        Some(CreditError::NoSuchRecord(Uuid::nil()))
+    );
+}

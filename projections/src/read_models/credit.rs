@@ -142,6 +142,14 @@ impl ReadModel<CreditSubject> for CreditFacts {
                 )
                 .await
             }
+            // an annulled penalty has no publicity for the scheduler to end
+            CreditEvent::RecordAnnulled { record_id, .. } => {
+                tx.exec(
+                    "DELETE FROM credit_penalties WHERE record_id = $1",
+                    &[Bind::Text(&record_id.hyphenated().to_string())],
+                )
+                .await
+            }
             _ => Ok(()),
         }
     }
