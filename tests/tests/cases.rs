@@ -124,6 +124,17 @@ cli_on_both!(
         assert!(r["proofs"]["checkpoint"]
             .as_str()
             .is_some_and(|c| !c.is_empty()));
+        // the table names the moment in words, never Rust's Option (issue 28)
+        let table = d.run(&["case", "replay", &id]);
+        let first = table.stdout.lines().next().unwrap_or_default().to_owned();
+        assert!(first.ends_with("(closed) as recorded"), "{first}");
+        let table = d.run(&["case", "replay", &id, "--at", "2025-03-10"]);
+        let first = table.stdout.lines().next().unwrap_or_default().to_owned();
+        assert!(
+            first.ends_with("as of 2025-03-09T16:00:00+00:00"),
+            "{first}"
+        );
+        assert!(!table.stdout.contains("Some(") && !table.stdout.contains("None"));
         // as of the notice's day the case was noticed, with four steps
         let r = step(
             &d,

@@ -141,3 +141,35 @@ async fn login_sets_a_strict_http_only_cookie_and_forms_need_the_csrf_token(app:
     assert_eq!(app.ledger_size().await, before, "nothing recorded");
 }
 on_both!(login_sets_a_strict_http_only_cookie_and_forms_need_the_csrf_token);
+
+/// Issue 28: a repair decision with neither 准予 nor 不予 chosen is refused (422) and
+/// records nothing; an unknown `/web/…` path is a 404 page, not the API's JSON.
+async fn a_repair_decision_must_be_chosen_and_unknown_pages_are_html(app: &TestApp) {
+    let token = app.token(Role::CreditOfficer).await;
+    let csrf = jianxin_api::web::csrf_of(&token);
+    let before = app.ledger_size().await;
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/web/credit/repair")
+        .header(header::COOKIE, format!("jx_token={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "csrf={csrf}&subject=91330102MA0000031F&entry_id=bb298a77-2da9-8943-989c-c350ecc1ee4b&reasons=x"
+        )))
+        .expect("request");
+    let res = app.send(req).await;
+    assert_eq!(res.status.as_u16(), 422, "{}", res.text());
+    assert!(res.text().contains("未记录任何决定"), "{}", res.text());
+    assert_eq!(app.ledger_size().await, before, "nothing recorded");
+    for path in ["/web/nope", "/web/credit/nope/deeper"] {
+        let res = page(app, path, None).await;
+        assert_eq!(res.status.as_u16(), 404, "{path}");
+        let kind = res.header("content-type").unwrap_or_default().to_owned();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+        assert!(res.text().contains("未找到 (404)"), "{}", res.text());
+    }
+    // the API's unknown paths stay JSON problems
+    let res = page(app, "/v1/nope", None).await;
+    res.problem(404, "not-found");
+}
+on_both!(a_repair_decision_must_be_chosen_and_unknown_pages_are_html);

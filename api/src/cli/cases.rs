@@ -343,7 +343,11 @@ async fn run(
             let signer = crate::keys::load(&settings.key_file)?;
             let r = cases::replay(log, &signer, &settings.origin, clock.now(), id, at).await?;
             print(format, &r, || {
-                let mut s = format!("case {} ({}) as of {:?}\n", r.id, r.status, r.at);
+                let moment = match r.at {
+                    Some(at) => format!("as of {}", at.to_rfc3339()),
+                    None => "as recorded".to_owned(),
+                };
+                let mut s = format!("case {} ({}) {moment}\n", r.id, r.status);
                 for st in &r.steps {
                     s.push_str(&format!(
                         "{}\t{}\t{}\t{}\t{}\n",
@@ -351,10 +355,12 @@ async fn run(
                         st.at,
                         st.step,
                         st.actor,
-                        match st.deadline_met {
-                            Some(true) => "in time",
-                            Some(false) => "LATE",
-                            None => "",
+                        match (st.deadline_met, st.deadline_calendar) {
+                            (Some(true), Some(_)) => "in time (provisional calendar)",
+                            (Some(false), Some(_)) => "LATE (provisional calendar)",
+                            (Some(true), None) => "in time",
+                            (Some(false), None) => "LATE",
+                            (None, _) => "",
                         }
                     ));
                 }

@@ -59,6 +59,7 @@ use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{Response, Uri};
+use axum::response::IntoResponse;
 use axum::{middleware, BoxError, Extension, Router};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -186,8 +187,12 @@ fn request_span(req: &Request) -> Span {
     tracing::info_span!("http", method = %req.method(), route, request_id)
 }
 
-async fn no_route(uri: Uri) -> ApiError {
-    ApiError::NotFound(format!("no route for {}; /docs lists them", uri.path()))
+async fn no_route(lang: crate::web::Lang, uri: Uri) -> axum::response::Response {
+    let path = uri.path();
+    if path == "/web" || path.starts_with("/web/") {
+        return crate::web::not_found(lang, path);
+    }
+    ApiError::NotFound(format!("no route for {path}; /docs lists them")).into_response()
 }
 
 async fn timed_out(err: BoxError) -> ApiError {

@@ -350,9 +350,26 @@ async fn decide_repair(
     if let Err(refused) = staff.check_csrf(lang, &form) {
         return refused;
     }
+    // 准予 or 不予 must be chosen: no choice is not a denial (issue 28)
+    let approved = match form.get("approved") {
+        "true" => true,
+        "false" => false,
+        _ => {
+            let message = lang.t(
+                "请选择“准予修复”或“不予修复”后再提交；未记录任何决定。",
+                "Choose \"grant\" or \"deny\" and submit again; no decision was recorded.",
+            );
+            return error_page(
+                lang,
+                &staff.viewer(path),
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+            );
+        }
+    };
     let mut decision = json!({
         "subject": form.get("subject"),
-        "approved": form.get("approved") == "true",
+        "approved": approved,
         "reasons": form.get("reasons"),
     });
     if !form.get("effective_on").is_empty() {
@@ -367,8 +384,12 @@ async fn decide_repair(
         return error_page(lang, &staff.viewer(path), reply.status, &reply.detail());
     }
     let body = format!(
-        "<p class=\"ok\">{}</p>{}<p><a href=\"/web/credit/entries\">{}</a></p>",
-        lang.t("修复决定已记录", "Repair decision recorded"),
+        "<p class=\"ok\" id=\"decided\" data-approved=\"{approved}\">{}</p>{}<p><a href=\"/web/credit/entries\">{}</a></p>",
+        if approved {
+            lang.t("已记录决定：准予信用修复", "Recorded: repair granted")
+        } else {
+            lang.t("已记录决定：不予信用修复", "Recorded: repair denied")
+        },
         render(&reply.json),
         lang.t("返回名单", "Back to the lists"),
     );

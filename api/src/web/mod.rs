@@ -27,6 +27,10 @@ mod planner;
 mod public;
 pub(crate) mod session;
 
+pub(crate) use html::Lang;
+/// The CSRF token of a session's token (its forms carry it), for tests and tools.
+pub use session::csrf_of;
+
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -131,4 +135,16 @@ fn home_of(role: Role) -> &'static str {
     staff_links(role)
         .first()
         .map_or("/web/", |(href, _, _)| href)
+}
+
+/// The page for a `/web/…` path that names no page: a 404 in the site's frame, in the
+/// visitor's language, with the way back (never the API's JSON problem).
+pub(crate) fn not_found(lang: html::Lang, path: &str) -> axum::response::Response {
+    let viewer = html::Viewer {
+        claims: None,
+        csrf: None,
+        path: "/web/",
+    };
+    let message = format!("{} {path}", lang.t("没有这个页面：", "There is no page at"));
+    html::error_page(lang, &viewer, axum::http::StatusCode::NOT_FOUND, &message)
 }
