@@ -189,11 +189,31 @@ impl MatrixTasks {
     pub async fn prepare(app: &TestApp) -> MatrixTasks {
         seed_directories(app).await;
         let drawn = task_at(app, Step::Drawn).await;
-        let team = drawn.teams.first().expect("a drawn subject");
+        // an inspector on two teams: the result routes record on the last of their
+        // subjects, the recusal leaves the first (a recorded result would refuse it)
+        let teams_of = |i: &String| {
+            drawn
+                .teams
+                .iter()
+                .filter(|t| t.inspectors.contains(i))
+                .count()
+        };
+        let inspector = drawn
+            .teams
+            .iter()
+            .flat_map(|t| t.inspectors.iter())
+            .find(|i| teams_of(i) >= 2)
+            .expect("an inspector on two teams")
+            .clone();
+        let team = drawn
+            .teams
+            .iter()
+            .find(|t| t.inspectors.contains(&inspector))
+            .expect("a team");
         MatrixTasks {
             drawn: drawn.id,
             uscc: team.uscc.clone(),
-            inspector: team.inspectors.first().expect("a member").clone(),
+            inspector,
         }
     }
 

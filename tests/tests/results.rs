@@ -1152,12 +1152,14 @@ pub struct MatrixResults {
 }
 
 impl MatrixResults {
-    /// The first assignment of `inspector` (a member of a drawn team of the matrix's task).
+    /// The last assignment of `inspector` (a member of two drawn teams of the matrix's
+    /// task: the recusal of the matrix leaves the first).
     pub async fn prepare(app: &TestApp, inspector: &str) -> MatrixResults {
         let rows = assignments_of(app.state.log.database(), inspector)
             .await
             .expect("assignments");
-        let first = rows.first().expect("the matrix's inspector is assigned");
+        assert!(rows.len() >= 2, "the matrix's inspector is on two teams");
+        let first = rows.last().expect("the matrix's inspector is assigned");
         MatrixResults {
             task: first.task_id.clone(),
             uscc: first.uscc.clone(),
