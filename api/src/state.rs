@@ -43,6 +43,8 @@ pub struct Shared {
     pub rate_limit: Arc<crate::http::RateLimit>,
     /// Webhook delivery attempts of this process (shown with each subscription).
     pub deliveries: Arc<crate::webhooks::DeliveryBoard>,
+    /// Which addresses webhooks may reach: public ones, and the operator's allow-list.
+    pub webhook_targets: Arc<crate::webhooks::TargetPolicy>,
 }
 
 impl AppState {
@@ -60,6 +62,7 @@ impl AppState {
             tokens: Arc::default(),
             rate_limit: Arc::default(),
             deliveries: Arc::default(),
+            webhook_targets: Arc::default(),
         }))
     }
 
@@ -67,6 +70,13 @@ impl AppState {
     pub fn with_rate_limit(self, rate_limit: crate::http::RateLimit) -> Self {
         let mut shared = Arc::unwrap_or_clone(self.0);
         shared.rate_limit = Arc::new(rate_limit);
+        AppState(Arc::new(shared))
+    }
+
+    /// The same state with another policy of webhook targets.
+    pub fn with_webhook_targets(self, policy: crate::webhooks::TargetPolicy) -> Self {
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.webhook_targets = Arc::new(policy);
         AppState(Arc::new(shared))
     }
 }

@@ -153,7 +153,13 @@ struct Serve {
 }
 
 impl Serve {
+    /// The service, allowed to deliver to the test's receiver on loopback.
     fn start(d: &Deployment) -> Serve {
+        Serve::start_with(d, &["127.0.0.1"])
+    }
+
+    /// The service with the operator's `--webhook-allow` list `allow`.
+    fn start_with(d: &Deployment, allow: &[&str]) -> Serve {
         let mut child = Command::new(jianxin_bin())
             .args([
                 "serve",
@@ -169,6 +175,7 @@ impl Serve {
                 "--webhook-timeout-ms",
                 "5000",
             ])
+            .args(allow.iter().flat_map(|a| ["--webhook-allow", a]))
             .env("JIANXIN_DB", &d.db)
             .env("JIANXIN_KEY_FILE", d.path("jianxin.key"))
             .env("RUST_LOG", "warn")
@@ -359,6 +366,56 @@ fn assert_chained(batches: &[Value], from: u64) {
         cursor = upto;
     }
 }
+
+cli_on_both!(
+    webhooks_check_the_target_again_at_every_delivery,
+    |d: Deployment| async move {
+        assert_eq!(d.run(&["keygen"]).code, 0);
+        let officer = token(&d, "credit_officer", "officer-1");
+        let bank = token(&d, "external_system", "bank-a");
+        let receiver = Receiver::start(0).await;
+        // subscribed while the operator allowed loopback ...
+        let serve = Serve::start(&d);
+        let url = format!("{}/bank", receiver.base);
+        let body = json!({"url": url, "lists": ["serious"]});
+        let (status, sub) = serve
+            .call("POST", "/v1/credit/subscriptions", &bank, Some(&body))
+            .await;
+        assert_eq!(status, 201, "{sub}");
+        let id = sub["subscription_id"].as_str().expect("id").to_string();
+        serve.stop();
+        // ... and delivered after the allow-list was withdrawn: refused at delivery,
+        // before any connection, saying why without naming an address
+        let serve = Serve::start_with(&d, &[]);
+        let (status, a) = serve
+            .call(
+                "POST",
+                "/v1/credit/entries",
+                &officer,
+                Some(&enter(A, "serious")),
+            )
+            .await;
+        assert_eq!(status, 201, "{a}");
+        let mut shown = Value::Null;
+        for _ in 0..200 {
+            shown = cursor_of(&serve, &bank, &id).await;
+            if shown["delivery"]["last_error"].is_string() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let error = shown["delivery"]["last_error"].as_str().unwrap_or_default();
+        assert!(error.contains("does not deliver to"), "{shown}");
+        assert!(!error.contains("127.0.0.1"), "{shown}");
+        assert_eq!(shown["cursor"], json!(0), "{shown}");
+        assert!(
+            receiver.got("/bank").is_empty(),
+            "nothing reached the target"
+        );
+        serve.stop();
+        d.finish().await;
+    }
+);
 
 async fn cursor_of(serve: &Serve, token: &str, id: &str) -> Value {
     let (status, v) = serve
@@ -678,7 +735,30 @@ async fn bad_subscriptions_record_nothing(app: &TestApp) {
     app.send(post_json("/v1/credit/subscriptions", &huge, Some(&bank)))
         .await
         .problem(413, "payload-too-large");
-    let ok = json!({"url": "http://127.0.0.1:9/hook"});
+    // issue 27: targets inside the network are refused however they are written (the
+    // operator's --webhook-allow is empty here), and the refusal names no address
+    for internal in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://[::1]/hook",
+        "http://10.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://0/hook",
+        "http://2130706433/hook",
+        "http://0x7f.1/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+    ] {
+        let body = json!({ "url": internal });
+        let res = app
+            .send(post_json("/v1/credit/subscriptions", &body, Some(&bank)))
+            .await;
+        let p = res.problem(422, "invalid-input");
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("does not deliver to"), "{internal}: {p}");
+        assert!(!detail.contains("127.") && !detail.contains("::1"), "{p}");
+    }
+    // a public address (documentation range: never contacted, no delivery runs here)
+    let ok = json!({"url": "http://203.0.113.10:9/hook"});
     for token in [&supervisor, &planner] {
         app.send(post_json("/v1/credit/subscriptions", &ok, Some(token)))
             .await
@@ -746,7 +826,7 @@ impl MatrixSubscriptions {
         if !template.starts_with("/v1/credit/subscriptions") {
             return None;
         }
-        let body = json!({"url": "http://127.0.0.1:9/matrix", "description": "matrix"});
+        let body = json!({"url": "http://203.0.113.10:9/matrix", "description": "matrix"});
         if (method, template) == ("POST", "/v1/credit/subscriptions") {
             return Some(app.send(post_json(template, &body, token)).await);
         }

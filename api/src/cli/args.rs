@@ -748,6 +748,15 @@ pub struct ServeArgs {
     #[arg(long, env = "JIANXIN_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub webhook_timeout_ms: u64,
+    /// Networks webhooks may reach although not public (loopback, private, link-local…),
+    /// as ADDRESS or ADDRESS/PREFIX; repeatable or comma-separated. Default: none — public
+    /// addresses only.
+    #[arg(
+        long = "webhook-allow",
+        env = "JIANXIN_WEBHOOK_ALLOW",
+        value_delimiter = ','
+    )]
+    pub webhook_allow: Vec<String>,
 }
 
 /// `jianxin demo …`

@@ -65,12 +65,15 @@ fn print_seed(format: Format, base: Option<&str>, seed: &demo::DemoSeed) {
 /// Run the HTTP service until Ctrl-C / SIGTERM.
 pub async fn serve(settings: &Settings, format: Format, args: ServeArgs) -> Result<(), CliError> {
     init_tracing();
+    let targets =
+        crate::webhooks::TargetPolicy::allowing(&args.webhook_allow).map_err(CliError::Usage)?;
     let state = open(settings, args.demo)
         .await?
         .with_rate_limit(http::RateLimit::new(
             args.anonymous_rate_per_minute,
             args.anonymous_burst,
-        ));
+        ))
+        .with_webhook_targets(targets);
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .map_err(|e| CliError::Infra(format!("cannot listen on {}: {e}", args.listen)))?;

@@ -5,12 +5,19 @@
 //! has no HTTP client crate (hyper's client half is not compiled in) and this is all
 //! delivery needs. Plain `http` only: an `https` target is refused when subscribing
 //! (docs/CREDIT.md §5a).
+//!
+//! The host is resolved here, through the [`TargetPolicy`], and the connection goes to
+//! an address it allowed: never to a second resolution. What the subscriber sees of a
+//! failure says what failed, not what answered inside the network (no resolved address,
+//! no operating-system error); the service's log keeps the detail.
 
 use std::time::Duration;
 
 use jianxin_domain::credit::subscription::WebhookUrl;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use super::target::{TargetPolicy, TargetRefused};
 
 /// The longest status line read (a receiver's status line is a few dozen bytes).
 const STATUS_LINE_MAX: usize = 8 * 1024;
@@ -21,22 +28,27 @@ pub enum PostError {
     /// The target scheme is not delivered by this build.
     #[error("{0}:// targets are not delivered by this build (http only)")]
     Unsupported(String),
-    /// No connection.
-    #[error("connect: {0}")]
+    /// The target is not one this service delivers to (see [`TargetPolicy`]).
+    #[error("{0}")]
+    Refused(#[from] TargetRefused),
+    /// No connection (the detail is logged, not shown).
+    #[error("could not connect to the target")]
     Connect(std::io::Error),
     /// The exchange did not finish in time.
     #[error("no answer within {0:?}")]
     Timeout(Duration),
-    /// Writing or reading failed.
-    #[error("i/o: {0}")]
+    /// Writing or reading failed (the detail is logged, not shown).
+    #[error("the connection failed during the exchange")]
     Io(#[from] std::io::Error),
     /// The answer is not HTTP.
     #[error("bad response: {0}")]
     BadResponse(String),
 }
 
-/// `POST url` with `headers` and `body`; the answer's status code.
+/// `POST url` with `headers` and `body` to an address `policy` allows; the answer's
+/// status code.
 pub async fn post(
+    policy: &TargetPolicy,
     url: &WebhookUrl,
     headers: &[(&str, String)],
     body: &[u8],
@@ -45,18 +57,20 @@ pub async fn post(
     if url.scheme != "http" {
         return Err(PostError::Unsupported(url.scheme.clone()));
     }
-    match tokio::time::timeout(timeout, exchange(url, headers, body)).await {
+    match tokio::time::timeout(timeout, exchange(policy, url, headers, body)).await {
         Ok(r) => r,
         Err(_) => Err(PostError::Timeout(timeout)),
     }
 }
 
 async fn exchange(
+    policy: &TargetPolicy,
     url: &WebhookUrl,
     headers: &[(&str, String)],
     body: &[u8],
 ) -> Result<u16, PostError> {
-    let mut stream = TcpStream::connect((url.host.as_str(), url.port))
+    let addresses = policy.resolve(&url.host, url.port).await?;
+    let mut stream = TcpStream::connect(addresses.as_slice())
         .await
         .map_err(PostError::Connect)?;
     let mut head = format!(
@@ -142,15 +156,25 @@ mod tests {
         });
         let url = WebhookUrl::parse(&format!("http://{addr}/hook"));
         let Ok(url) = url else { panic!("url") };
-        let got = post(&url, &[], b"{}", Duration::from_secs(5)).await;
+        // loopback is refused unless allowed, before any connection
+        let public = TargetPolicy::public_only();
+        let refused = post(&public, &url, &[], b"{}", Duration::from_secs(5)).await;
+        assert!(
+            matches!(refused, Err(PostError::Refused(TargetRefused::NotPublic))),
+            "{refused:?}"
+        );
+        let Ok(policy) = TargetPolicy::allowing(&["127.0.0.1"]) else {
+            panic!("allow-list")
+        };
+        let got = post(&policy, &url, &[], b"{}", Duration::from_secs(5)).await;
         assert_eq!(got.ok(), Some(202));
-        let got = post(&url, &[], b"{}", Duration::from_millis(100)).await;
+        let got = post(&policy, &url, &[], b"{}", Duration::from_millis(100)).await;
         assert!(matches!(got, Err(PostError::Timeout(_))), "{got:?}");
         server.abort();
         let https = WebhookUrl::parse("https://example.org/");
         let Ok(https) = https else { panic!("url") };
         assert!(matches!(
-            post(&https, &[], b"", Duration::from_millis(10)).await,
+            post(&policy, &https, &[], b"", Duration::from_millis(10)).await,
             Err(PostError::Unsupported(_))
         ));
     }

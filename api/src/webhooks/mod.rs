@@ -15,6 +15,7 @@ mod batch;
 mod board;
 pub mod client;
 pub mod signing;
+pub mod target;
 pub mod worker;
 
 use jianxin_domain::credit::subscription::{
@@ -31,6 +32,7 @@ use crate::ops::{meta, OpError};
 use crate::state::AppState;
 pub use board::{DeliveryBoard, DeliveryStatus};
 pub use signing::{signature, WebhookKey};
+pub use target::{TargetPolicy, TargetRefused};
 pub use worker::DeliveryConfig;
 
 /// The target schemes this build delivers to (see [`client`]).
@@ -100,10 +102,18 @@ pub async fn subscribe(
     lists: Vec<ListId>,
     description: &str,
 ) -> Result<NewSubscription, OpError> {
-    check_target(url).map_err(|message| OpError::Invalid {
+    let target = check_target(url).map_err(|message| OpError::Invalid {
         message: format!("url: {message}"),
         location: Some("$.url".into()),
     })?;
+    state
+        .webhook_targets
+        .check_subscription(&target.host, target.port)
+        .await
+        .map_err(|refused| OpError::Invalid {
+            message: format!("url: {refused}"),
+            location: Some("$.url".into()),
+        })?;
     let id = Uuid::new_v4();
     let issued = Issued {
         meta: meta(state.clock.as_ref(), actor),

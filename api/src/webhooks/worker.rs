@@ -170,7 +170,19 @@ async fn deliver(state: AppState, config: DeliveryConfig, id: Uuid) {
             s.last_attempt_at = Some(now);
             s.next_attempt_at = None;
         });
-        let failure = match client::post(&url, &headers, &batch.body, config.timeout).await {
+        let posted = client::post(
+            &state.webhook_targets,
+            &url,
+            &headers,
+            &batch.body,
+            config.timeout,
+        )
+        .await;
+        if let Err(client::PostError::Connect(e) | client::PostError::Io(e)) = &posted {
+            // the detail stays in the service's log; the subscriber sees what failed
+            tracing::warn!(subscription = %id, error = %e, "webhooks: connection failed");
+        }
+        let failure = match posted {
             Ok(status) if (200..300).contains(&status) => {
                 match acknowledge(&state, id, &batch).await {
                     Ok(()) => {
