@@ -1114,7 +1114,18 @@ pub async fn snapshot(
     })
 }
 
-/// The snapshot as CSV (`entry_id,subject,list,entered_on,until,reason`).
+/// `text` as a spreadsheet cell that is never a formula: a cell starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'`, which spreadsheet programs
+/// show as text (CSV injection; a reason typed as `=HYPERLINK(…)` stays words).
+pub fn spreadsheet_text(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+/// The snapshot as CSV (`entry_id,subject,list,entered_on,until,reason`), the free-text
+/// cells neutralised for spreadsheets ([`spreadsheet_text`]).
 pub fn snapshot_csv(s: &Snapshot) -> Result<String, OpError> {
     let mut w = csv::Writer::from_writer(vec![]);
     let io = |e: csv::Error| OpError::Refused(format!("writing CSV: {e}"));
@@ -1134,7 +1145,7 @@ pub fn snapshot_csv(s: &Snapshot) -> Result<String, OpError> {
             e.list.as_str().to_string(),
             e.entered_on.to_string(),
             e.until.map(|d| d.to_string()).unwrap_or_default(),
-            e.reason.clone(),
+            spreadsheet_text(&e.reason).into_owned(),
         ])
         .map_err(io)?;
     }

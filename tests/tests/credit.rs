@@ -623,6 +623,33 @@ async fn credit_over_http(app: &TestApp) {
 }
 crate::on_both!(credit_over_http);
 
+/// Issue 27: a reason typed as a formula is exported as text, not run by a spreadsheet.
+async fn csv_exports_neutralise_formulas(app: &TestApp) {
+    let officer = app.token(Role::CreditOfficer).await;
+    let supervisor = app.token(Role::Supervisor).await;
+    for (subject, reason) in [(A, "=HYPERLINK(\"http://x\",\"y\")"), (B, "@SUM(1)")] {
+        let body = enter(subject, "focus", reason, "2024-01-01");
+        let res = app
+            .send(post_json("/v1/credit/entries", &body, Some(&officer)))
+            .await;
+        assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+    }
+    let csv = app
+        .get(
+            "/v1/lists/focus/snapshot?date=2024-06-01&format=csv",
+            Some(&supervisor),
+        )
+        .await
+        .text();
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(csv.contains("'@SUM(1)"), "{csv}");
+    for line in csv.lines() {
+        let last = line.rsplit(',').next().unwrap_or_default();
+        assert!(!last.starts_with('=') && !last.starts_with('@'), "{line}");
+    }
+}
+crate::on_both!(csv_exports_neutralise_formulas);
+
 /// The change feed: a JSON page from a cursor, and the event stream resumed after it.
 async fn changes_page_and_stream(app: &TestApp, token: &str) {
     use futures::StreamExt;

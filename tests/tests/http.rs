@@ -256,14 +256,28 @@ async fn openapi_lists_every_route_with_its_roles(app: &TestApp) {
         if access[6] == A {
             assert!(op.get("security").is_none(), "{method} {path} is public");
         } else {
+            // the matrix's columns are six roles; the case roles have a matrix of their own
             let scopes: BTreeSet<&str> = op["security"][0]["bearer"]
                 .as_array()
                 .expect("bearer scopes")
                 .iter()
                 .filter_map(Value::as_str)
+                .filter(|r| ROLES.iter().any(|c| c.as_str() == *r))
                 .collect();
             assert_eq!(scopes, allowed, "{method} {path}");
         }
+    }
+    // issue 27: /v1/me answers any valid token, the case roles' too, as documented
+    let me = &doc["paths"]["/v1/me"]["get"]["security"][0]["bearer"];
+    for role in [Role::CaseOfficer, Role::ApprovingOfficer] {
+        assert!(
+            me.as_array()
+                .is_some_and(|r| r.iter().any(|x| x == role.as_str())),
+            "{me}"
+        );
+        let token = app.token(role).await;
+        let res = app.get("/v1/me", Some(&token)).await;
+        assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     }
     let page = app.get("/docs", None).await;
     assert_eq!(page.status.as_u16(), 200);
@@ -274,8 +288,38 @@ async fn openapi_lists_every_route_with_its_roles(app: &TestApp) {
     let html = page.text();
     assert!(html.contains("/openapi.json"));
     assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+    // issue 27: /docs runs its own inline script only, by hash
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 }
 on_both!(openapi_lists_every_route_with_its_roles);
+
+/// Issue 27: JSON, text and problem answers carry the same protections as the pages.
+async fn every_answer_carries_the_security_headers(app: &TestApp) {
+    for path in [
+        "/openapi.json",
+        "/v1/log/checkpoint",
+        "/v1/nope",
+        "/healthz",
+        "/web/",
+    ] {
+        let res = app.get(path, None).await;
+        let csp = res.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp:?}");
+        assert_eq!(
+            res.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(res.header("x-frame-options"), Some("DENY"), "{path}");
+    }
+    // a JSON answer opened as a document runs nothing
+    let res = app.get("/openapi.json", None).await;
+    let csp = res.header("content-security-policy").unwrap_or_default();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+}
+on_both!(every_answer_carries_the_security_headers);
 
 async fn bad_tokens_are_unauthorized(app: &TestApp) {
     let admin = app.token(Role::Admin).await;

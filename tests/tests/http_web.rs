@@ -98,6 +98,27 @@ async fn login_sets_a_strict_http_only_cookie_and_forms_need_the_csrf_token(app:
             .body(Body::from(body))
             .expect("request")
     };
+    // issue 27: a post from another site's page is refused before the token is read
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let mut req = login(format!("token={token}"));
+        req.headers_mut()
+            .insert(name, value.parse().expect("header value"));
+        req.headers_mut()
+            .insert(header::HOST, "127.0.0.1:8080".parse().expect("host"));
+        let res = app.send(req).await;
+        assert_eq!(res.status.as_u16(), 403, "{name}: {value}");
+        assert!(res.header("set-cookie").is_none());
+    }
+    let mut same = login(format!("token={token}"));
+    same.headers_mut()
+        .insert("origin", "http://127.0.0.1:8080".parse().expect("origin"));
+    same.headers_mut()
+        .insert(header::HOST, "127.0.0.1:8080".parse().expect("host"));
+    assert_eq!(app.send(same).await.status.as_u16(), 303, "same origin");
     let refused = app.send(login("token=jx1.forged.token".into())).await;
     assert_eq!(refused.status.as_u16(), 401);
     assert!(refused.header("set-cookie").is_none());

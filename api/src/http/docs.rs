@@ -144,9 +144,37 @@ async fn openapi_json() -> Result<impl IntoResponse, ApiError> {
     summary = "Human-readable list of the routes (no external assets)",
     responses((status = 200, description = "HTML page", body = String, content_type = "text/html"))
 )]
-async fn docs_page() -> Html<&'static str> {
-    Html(include_str!("docs.html"))
+async fn docs_page() -> impl IntoResponse {
+    let csp = DOCS_CSP.as_str();
+    (
+        [(header::CONTENT_SECURITY_POLICY, csp)],
+        Html(include_str!("docs.html")),
+    )
 }
+
+/// The page's policy: nothing from elsewhere, its own inline script and style only (by
+/// their SHA-256, as browsers hash them), `/openapi.json` fetched from this site.
+static DOCS_CSP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let page = include_str!("docs.html");
+    let hash = |open: &str, close: &str| {
+        let inline = page
+            .split_once(open)
+            .and_then(|(_, rest)| rest.split_once(close))
+            .map_or("", |(inline, _)| inline);
+        use base64::Engine;
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(inline.as_bytes());
+        format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        )
+    };
+    format!(
+        "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        hash("<script>", "</script>"),
+        hash("<style>", "</style>")
+    )
+});
 
 #[cfg(test)]
 mod tests {

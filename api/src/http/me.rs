@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
     path = "/v1/me",
     tag = "access",
     summary = "The caller's verified token claims (user, role, scopes, expiry)",
-    security(("bearer" = ["admin", "planner", "inspector", "credit_officer", "supervisor", "external_system"])),
+    security(("bearer" = ["admin", "planner", "inspector", "credit_officer", "supervisor", "external_system", "case_officer", "approving_officer"])),
     responses(
         (status = 200, description = "`{jti, sub, role, scopes, iat, exp}`", body = Object),
         (status = 401, description = "No valid token", body = super::error::Problem, content_type = "application/problem+json"),

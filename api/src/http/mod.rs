@@ -91,6 +91,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn router(state: AppState) -> Router {
     let metrics = Arc::new(Metrics::default());
     let layers = ServiceBuilder::new()
+        .layer(middleware::map_response(security_headers))
         .layer(middleware::map_request(bounded_request_id))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -153,6 +154,29 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// The security headers of every answer (JSON, problems, text, `/docs`) that a page or
+/// route did not set itself: nothing may frame or sniff them, and a JSON answer loaded
+/// as a document may run nothing (`default-src 'none'`). The web pages and `/docs` set
+/// their own Content-Security-Policy, which is kept.
+async fn security_headers(mut res: Response<Body>) -> Response<Body> {
+    use axum::http::{header, HeaderValue};
+    let headers = res.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    res
 }
 
 /// The longest `x-request-id` a client may set; a longer one is replaced.

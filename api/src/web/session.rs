@@ -245,7 +245,26 @@ fn login_form(lang: Lang, next: Option<&str>, error: Option<&str>) -> Response {
 }
 
 /// Checks the pasted token and opens the session.
-pub async fn login(State(state): State<AppState>, lang: Lang, body: axum::body::Bytes) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if cross_site(&headers) {
+        // another site's page posting a token of its choosing would log the visitor in
+        // as someone else (login CSRF): only this site's own form may log in
+        let viewer = Viewer {
+            claims: None,
+            csrf: None,
+            path: "/web/login",
+        };
+        let message = lang.t(
+            "登录请求须来自本站的登录页面。",
+            "A login must come from this site's own login page.",
+        );
+        return super::html::error_page(lang, &viewer, StatusCode::FORBIDDEN, message);
+    }
     let form = FormData::parse(&body);
     let token = form.get("token");
     let next = local_next(Some(form.get("next")));
@@ -338,5 +357,24 @@ mod tests {
     fn csrf_tokens_differ_per_session() {
         assert_ne!(csrf_of("jx1.a.b"), csrf_of("jx1.a.c"));
         assert_eq!(csrf_of("jx1.a.b").len(), 32);
+    }
+}
+
+/// Whether a browser says the request comes from another site: `Sec-Fetch-Site:
+/// cross-site`, or an `Origin` whose host is not the request's `Host`. A request with
+/// neither (a script, curl) is not a browser's cross-site post.
+fn cross_site(headers: &axum::http::HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if text("sec-fetch-site") == Some("cross-site") {
+        return true;
+    }
+    match (text("origin"), text("host")) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => {
+            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            !authority.eq_ignore_ascii_case(host)
+        }
+        (Some(_), None) => true,
+        (None, _) => false,
     }
 }
