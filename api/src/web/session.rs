@@ -324,6 +324,25 @@ pub async fn set_lang(
     res
 }
 
+/// Whether a browser says the request comes from another site: `Sec-Fetch-Site:
+/// cross-site`, or an `Origin` whose host is not the request's `Host`. A request with
+/// neither (a script, curl) is not a browser's cross-site post.
+fn cross_site(headers: &axum::http::HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if text("sec-fetch-site") == Some("cross-site") {
+        return true;
+    }
+    match (text("origin"), text("host")) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => {
+            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            !authority.eq_ignore_ascii_case(host)
+        }
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,24 +376,5 @@ mod tests {
     fn csrf_tokens_differ_per_session() {
         assert_ne!(csrf_of("jx1.a.b"), csrf_of("jx1.a.c"));
         assert_eq!(csrf_of("jx1.a.b").len(), 32);
-    }
-}
-
-/// Whether a browser says the request comes from another site: `Sec-Fetch-Site:
-/// cross-site`, or an `Origin` whose host is not the request's `Host`. A request with
-/// neither (a script, curl) is not a browser's cross-site post.
-fn cross_site(headers: &axum::http::HeaderMap) -> bool {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if text("sec-fetch-site") == Some("cross-site") {
-        return true;
-    }
-    match (text("origin"), text("host")) {
-        (Some("null"), _) => true,
-        (Some(origin), Some(host)) => {
-            let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
-            !authority.eq_ignore_ascii_case(host)
-        }
-        (Some(_), None) => true,
-        (None, _) => false,
     }
 }
