@@ -45,7 +45,13 @@ pub struct Shared {
     pub deliveries: Arc<crate::webhooks::DeliveryBoard>,
     /// Which addresses webhooks may reach: public ones, and the operator's allow-list.
     pub webhook_targets: Arc<crate::webhooks::TargetPolicy>,
+    /// Imports running at once over HTTP: a few, each on a blocking thread, so that a
+    /// large or hostile upload never holds the threads that answer everyone else.
+    pub imports: Arc<tokio::sync::Semaphore>,
 }
+
+/// Imports at once unless `JIANXIN_IMPORT_CONCURRENCY` says otherwise.
+pub const IMPORT_CONCURRENCY: usize = 2;
 
 impl AppState {
     /// State over an opened log and a loaded key.
@@ -63,6 +69,13 @@ impl AppState {
             rate_limit: Arc::default(),
             deliveries: Arc::default(),
             webhook_targets: Arc::default(),
+            imports: Arc::new(tokio::sync::Semaphore::new(
+                std::env::var("JIANXIN_IMPORT_CONCURRENCY")
+                    .ok()
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .filter(|n| *n > 0)
+                    .unwrap_or(IMPORT_CONCURRENCY),
+            )),
         }))
     }
 

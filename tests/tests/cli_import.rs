@@ -260,6 +260,18 @@ cli_on_both!(
         let r = d.run(&["import", "subjects", "subjects.xlsx", "--sheet", "nope"]);
         assert_eq!(r.code, 1);
         assert!(r.stderr.contains("Sheet1"), "{}", r.stderr);
+        // issue 27: a sheet with more cells than the operator's bound is refused while it
+        // is read, naming the bound, and nothing is written
+        let before = d.run(&["log", "verify"]).stdout;
+        let out = d
+            .command(&["import", "subjects", "subjects.xlsx"])
+            .env("JIANXIN_IMPORT_MAX_CELLS", "20")
+            .output()
+            .expect("run jianxin");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("JIANXIN_IMPORT_MAX_CELLS"), "{stderr}");
+        assert_eq!(d.run(&["log", "verify"]).stdout, before);
         d.finish().await;
     }
 );

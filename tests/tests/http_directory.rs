@@ -606,3 +606,111 @@ async fn rules_publish_once_and_refuse_invalid_versions(app: &TestApp) {
     assert_eq!(versions[1]["actor_user"], user_of(Role::Planner));
 }
 on_both!(rules_publish_once_and_refuse_invalid_versions);
+
+/// An XLSX whose worksheet says it inflates to 4 GiB: a one-cell workbook whose
+/// central directory then lies about the sheet's uncompressed size.
+fn declared_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, text) in [
+        ("[Content_Types].xml", "<Types/>"),
+        ("xl/workbook.xml", "<workbook/>"),
+        (
+            "xl/worksheets/sheet1.xml",
+            "<worksheet><sheetData/></worksheet>",
+        ),
+    ] {
+        zip.start_file(name, options).expect("entry");
+        zip.write_all(text.as_bytes()).expect("write");
+    }
+    let mut bytes = zip.finish().expect("zip").into_inner();
+    // the central directory header of the sheet: its uncompressed size at offset 24
+    let name = b"xl/worksheets/sheet1.xml";
+    let at = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == [0x50, 0x4b, 0x01, 0x02])
+        .map(|(i, _)| i)
+        .find(|i| bytes.get(i + 46..i + 46 + name.len()) == Some(&name[..]))
+        .expect("the sheet's central directory header");
+    bytes[at + 24..at + 28].copy_from_slice(&u32::MAX.to_le_bytes());
+    bytes
+}
+
+/// Issue 27: what an import may cost is bounded before it is paid, the report echoes
+/// little, and imports run a few at a time with the rest told to come back.
+async fn imports_are_bounded_before_they_are_paid(app: &TestApp) {
+    let admin = app.token(Role::Admin).await;
+    let size = app.ledger_size().await;
+    // a sheet that says it inflates beyond the bound: refused before inflating
+    let bomb = declared_bomb();
+    let req = multipart(
+        "/v1/imports/subjects",
+        &[Part::file("bomb.xlsx", &bomb)],
+        Some(&admin),
+    );
+    let p = app.send(req).await.problem(422, "invalid-input");
+    let detail = p["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("JIANXIN_IMPORT_MAX_SHEET_BYTES"), "{p}");
+    // a header of 100,000 columns and a field of a megabyte: refused naming the bound,
+    // and the answer is small (nothing echoed whole)
+    let wide = vec!["x"; 100_000].join(",");
+    let long = format!(
+        "{}\n{}\n",
+        SUBJECTS_CSV.lines().next().unwrap_or(""),
+        "y".repeat(1 << 20)
+    );
+    for (csv, setting) in [
+        (wide.as_str(), "JIANXIN_IMPORT_MAX_COLUMNS"),
+        (long.as_str(), "JIANXIN_IMPORT_MAX_FIELD_CHARS"),
+    ] {
+        let res = import(app, "subjects", csv, &[], &admin).await;
+        assert!(res.body.len() < 4096, "{} bytes", res.body.len());
+        let p = res.problem(422, "invalid-input");
+        assert!(
+            p["detail"].as_str().unwrap_or_default().contains(setting),
+            "{p}"
+        );
+    }
+    // fifty unknown columns: twenty listed, the rest counted; a long value is cut
+    let header: Vec<String> = (0..50).map(|i| format!("col{i}")).collect();
+    let res = import(
+        app,
+        "subjects",
+        &format!("{}\n", header.join(",")),
+        &[],
+        &admin,
+    )
+    .await;
+    let p = res.problem(422, "import-rejected");
+    let listed = p["report"]["header_errors"].as_array().map_or(0, Vec::len);
+    assert_eq!(listed, 20, "{p}");
+    assert!(
+        p["report"]["header_errors_omitted"].as_u64().unwrap_or(0) > 0,
+        "{p}"
+    );
+    // every import slot taken: 503 busy with Retry-After, and nothing read
+    let held = app
+        .state
+        .imports
+        .clone()
+        .acquire_many_owned(jianxin_api::state::IMPORT_CONCURRENCY as u32)
+        .await
+        .expect("the import slots");
+    let res = import(app, "subjects", SUBJECTS_CSV, &[], &admin).await;
+    assert!(res.header("retry-after").is_some(), "{}", res.text());
+    res.problem(503, "busy");
+    drop(held);
+    assert_eq!(app.ledger_size().await, size, "nothing recorded");
+    let res = import(
+        app,
+        "subjects",
+        SUBJECTS_CSV,
+        &[("dry_run", "true")],
+        &admin,
+    )
+    .await;
+    imported(&res);
+}
+on_both!(imports_are_bounded_before_they_are_paid);

@@ -119,6 +119,13 @@ async fn login_sets_a_strict_http_only_cookie_and_forms_need_the_csrf_token(app:
     same.headers_mut()
         .insert(header::HOST, "127.0.0.1:8080".parse().expect("host"));
     assert_eq!(app.send(same).await.status.as_u16(), 303, "same origin");
+    // a body over the form limit is refused before it is read (issue 27)
+    let huge = format!(
+        "token={}",
+        "x".repeat(jianxin_api::web::FORM_BODY_LIMIT + 1)
+    );
+    let res = app.send(login(huge)).await;
+    assert_eq!(res.status.as_u16(), 413, "{}", res.text());
     let refused = app.send(login("token=jx1.forged.token".into())).await;
     assert_eq!(refused.status.as_u16(), 401);
     assert!(refused.header("set-cookie").is_none());

@@ -146,6 +146,10 @@ pub enum ApiError {
     /// 503: the request did not finish within the server's time limit.
     #[error("the request did not complete within {} s", .0.as_secs())]
     Timeout(Duration),
+    /// 503 with `Retry-After`: the work asked for runs a few at a time and all of them
+    /// are taken (the message says which work); other requests are not held up.
+    #[error("{0}")]
+    Busy(String),
     /// 503: the database cannot be reached or is restarting (cause logged, not sent).
     #[error("{0}")]
     Unavailable(String),
@@ -195,7 +199,9 @@ impl ApiError {
             ApiError::Unprocessable { .. } | ApiError::ImportRejected { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            ApiError::Timeout(_) | ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout(_) | ApiError::Unavailable(_) | ApiError::Busy(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Status(s) => *s,
@@ -217,6 +223,7 @@ impl ApiError {
             ApiError::Unprocessable { .. } => "invalid-input",
             ApiError::ImportRejected { .. } => "import-rejected",
             ApiError::Timeout(_) => "timeout",
+            ApiError::Busy(_) => "busy",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::InsufficientStorage(_) => "insufficient-storage",
             ApiError::Internal(_) => "internal",

@@ -87,7 +87,8 @@ struct Upload {
         (status = 404, description = "Unknown kind", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over 10 MiB", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not `multipart/form-data`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Rejected, nothing written (`import-rejected`: `errors[]` locates each example, `report` is the whole report), or an unreadable file (`invalid-input`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rejected, nothing written (`import-rejected`: `errors[]` locates each example, `report` is the whole report), an unreadable file, or a file over a bound of docs/IMPORT.md \"Limits\" (`invalid-input`, naming the limit and its setting)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`busy`: imports are running at the limit (`JIANXIN_IMPORT_CONCURRENCY`, 2); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn import(
@@ -97,12 +98,29 @@ async fn import(
     Form(form): Form,
 ) -> Result<AppJson<Imported>, ApiError> {
     let kind = param.parse()?;
+    // a few imports at a time; the next one is told to come back, not queued
+    let Ok(permit) = state.imports.clone().try_acquire_owned() else {
+        return Err(ApiError::Busy(
+            "imports are running at the limit of this service (JIANXIN_IMPORT_CONCURRENCY); \
+             retry in a few seconds"
+                .into(),
+        ));
+    };
     let (upload, options) = read_form(form, kind).await?;
     let actor = caller.0.actor();
-    let clock = state.clock.as_ref();
-    let imported = import_file(&state.log, clock, &actor, &upload.path, &options)
-        .await
-        .map_err(|e| import_error(e, &upload))?;
+    // Reading a file (an XLSX sheet is parsed whole) is blocking work: it runs on a
+    // blocking thread, never on the threads that answer the other requests.
+    let path = upload.path.to_path_buf();
+    let worker = state.clone();
+    let runtime = tokio::runtime::Handle::current();
+    let imported = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let clock = worker.clock.as_ref();
+        runtime.block_on(import_file(&worker.log, clock, &actor, &path, &options))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the import stopped: {e}")))?
+    .map_err(|e| import_error(e, &upload))?;
     if !imported.report.is_clean() {
         return Err(rejected(&imported));
     }
@@ -203,6 +221,16 @@ fn import_error(e: ImportError, upload: &Upload) -> ApiError {
             return ApiError::Conflict(format!("the division table in force is invalid: {m}"))
         }
     };
+    if let SourceError::Limit { .. } = &source {
+        let message = source.to_string();
+        return ApiError::Unprocessable {
+            errors: vec![FieldError {
+                path: "form.file".into(),
+                message: message.clone(),
+            }],
+            message,
+        };
+    }
     let path = match &source {
         SourceError::Malformed { row, .. } => format!("row {row}"),
         SourceError::UnknownEncoding(_) => "form.encoding".into(),

@@ -50,6 +50,90 @@ pub enum SourceError {
     /// The file has no header row.
     #[error("{0}: empty file (expected a header row)")]
     Empty(String),
+    /// The file exceeds a bound of [`ImportLimits`], checked before it is paid for.
+    #[error("{what}: over the limit of {limit} ({setting}; docs/IMPORT.md \"Limits\")")]
+    Limit {
+        /// What is too large, and where.
+        what: String,
+        /// The limit in force.
+        limit: u64,
+        /// The environment variable that sets it.
+        setting: &'static str,
+    },
+}
+
+/// Bounds on what reading one file may cost, checked as it is read, so that a small
+/// upload that inflates (a zip bomb of a spreadsheet, a header of a million columns, a
+/// field of half a gigabyte) is refused before it takes the memory or the time. Each is
+/// set by an environment variable of the process (`serve` or the CLI); the defaults
+/// admit any real directory (Excel's own grid holds 1,048,576 rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportLimits {
+    /// Columns of the header or of any row (`JIANXIN_IMPORT_MAX_COLUMNS`, 256).
+    pub max_columns: usize,
+    /// Characters of one field (`JIANXIN_IMPORT_MAX_FIELD_CHARS`, 4,096).
+    pub max_field_chars: usize,
+    /// Non-empty cells of an XLSX sheet (`JIANXIN_IMPORT_MAX_CELLS`, 15,000,000).
+    pub max_cells: u64,
+    /// Bytes of an XLSX sheet once decompressed, as declared and as read
+    /// (`JIANXIN_IMPORT_MAX_SHEET_BYTES`, 512 MiB).
+    pub max_sheet_bytes: u64,
+}
+
+impl Default for ImportLimits {
+    fn default() -> Self {
+        ImportLimits {
+            max_columns: 256,
+            max_field_chars: 4096,
+            max_cells: 15_000_000,
+            max_sheet_bytes: 512 << 20,
+        }
+    }
+}
+
+impl ImportLimits {
+    /// The defaults, each replaced by its environment variable when that is a number.
+    pub fn from_env() -> ImportLimits {
+        let d = ImportLimits::default();
+        let var = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let size = |name: &str, default: usize| {
+            var(name)
+                .and_then(|v| usize::try_from(v).ok())
+                .unwrap_or(default)
+        };
+        ImportLimits {
+            max_columns: size("JIANXIN_IMPORT_MAX_COLUMNS", d.max_columns),
+            max_field_chars: size("JIANXIN_IMPORT_MAX_FIELD_CHARS", d.max_field_chars),
+            max_cells: var("JIANXIN_IMPORT_MAX_CELLS").unwrap_or(d.max_cells),
+            max_sheet_bytes: var("JIANXIN_IMPORT_MAX_SHEET_BYTES").unwrap_or(d.max_sheet_bytes),
+        }
+    }
+
+    /// A row's fields within the column and field bounds.
+    fn check_row(&self, row: u64, fields: &[String]) -> Result<(), SourceError> {
+        if fields.len() > self.max_columns {
+            return Err(SourceError::Limit {
+                what: format!("row {row} has {} columns", fields.len()),
+                limit: self.max_columns as u64,
+                setting: "JIANXIN_IMPORT_MAX_COLUMNS",
+            });
+        }
+        for (i, field) in fields.iter().enumerate() {
+            let chars = field.chars().count();
+            if chars > self.max_field_chars {
+                return Err(SourceError::Limit {
+                    what: format!("row {row}, column {}: a field of {chars} characters", i + 1),
+                    limit: self.max_field_chars as u64,
+                    setting: "JIANXIN_IMPORT_MAX_FIELD_CHARS",
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One data row: its number (header = 1) and its fields as text.
@@ -131,6 +215,7 @@ fn open_csv(path: &Path, encoding: Option<&str>) -> Result<Source, SourceError> 
             .bom_override(true)
             .build(BufReader::with_capacity(1 << 20, file)),
     );
+    let limits = ImportLimits::from_env();
     let mut records = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -140,10 +225,12 @@ fn open_csv(path: &Path, encoding: Option<&str>) -> Result<Source, SourceError> 
         None => return Err(SourceError::Empty(path.display().to_string())),
         Some(r) => fields(1, r)?,
     };
+    limits.check_row(1, &header)?;
     let name = encoding.name().to_ascii_lowercase();
     let rows = records.enumerate().filter_map(move |(i, r)| {
         let row = i as u64 + 2;
-        match fields(row, r) {
+        let read = fields(row, r).and_then(|f| limits.check_row(row, &f).map(|()| f));
+        match read {
             // wholly empty lines are not rows
             Ok(f) if f.iter().all(|x| x.trim().is_empty()) => None,
             other => Some(other.map(|f| (row, f))),
@@ -218,6 +305,8 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source, SourceError> {
     if is_xls {
         return open_xls(path, sheet);
     }
+    let limits = ImportLimits::from_env();
+    check_declared_sizes(path, &limits)?;
     let mut book: Xlsx<_> = open_workbook(path).map_err(|e| io(path, e))?;
     let name = sheet_name(path, book.sheet_names().as_slice(), sheet)?;
     let mut reader = book
@@ -225,8 +314,20 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source, SourceError> {
         .map_err(|e| io(path, e))?;
     // Row → column → text, non-empty cells only.
     let mut cells: BTreeMap<u32, BTreeMap<u32, String>> = BTreeMap::new();
+    let (mut count, mut bytes) = (0u64, 0u64);
     while let Some(cell) = reader.next_cell().map_err(|e| io(path, e))? {
         let (row, column) = cell.get_position();
+        if column as usize >= limits.max_columns {
+            return Err(SourceError::Limit {
+                what: format!(
+                    "row {}: a cell in column {}",
+                    u64::from(row) + 1,
+                    u64::from(column) + 1
+                ),
+                limit: limits.max_columns as u64,
+                setting: "JIANXIN_IMPORT_MAX_COLUMNS",
+            });
+        }
         if row >= MAX_ROWS || column >= MAX_COLUMNS {
             return Err(SourceError::Malformed {
                 row: u64::from(row) + 1,
@@ -239,10 +340,59 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source, SourceError> {
         }
         let text = cell_text(&Data::from(cell.get_value().clone()));
         if !text.is_empty() {
+            count += 1;
+            bytes += text.len() as u64;
+            let over = |what: String, limit: u64, setting| SourceError::Limit {
+                what,
+                limit,
+                setting,
+            };
+            if count > limits.max_cells {
+                let what = format!("sheet {name} holds more cells");
+                return Err(over(what, limits.max_cells, "JIANXIN_IMPORT_MAX_CELLS"));
+            }
+            if bytes > limits.max_sheet_bytes {
+                let what = format!("sheet {name} holds more text, in bytes");
+                return Err(over(
+                    what,
+                    limits.max_sheet_bytes,
+                    "JIANXIN_IMPORT_MAX_SHEET_BYTES",
+                ));
+            }
+            let chars = text.chars().count();
+            if chars > limits.max_field_chars {
+                let what = format!(
+                    "row {}, column {}: a cell of {chars} characters",
+                    u64::from(row) + 1,
+                    u64::from(column) + 1
+                );
+                let setting = "JIANXIN_IMPORT_MAX_FIELD_CHARS";
+                return Err(over(what, limits.max_field_chars as u64, setting));
+            }
             cells.entry(row).or_default().insert(column, text);
         }
     }
     xlsx_rows(path, cells, format!("xlsx (sheet {name})"))
+}
+
+/// The worksheets' sizes once decompressed, as the archive declares them, within the
+/// bound: a bomb is refused before a byte of it is inflated. (A size declared falsely
+/// is caught while reading, by the cell and text bounds.)
+fn check_declared_sizes(path: &Path, limits: &ImportLimits) -> Result<(), SourceError> {
+    let file = File::open(path).map_err(|e| io(path, e))?;
+    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| io(path, e))?;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|e| io(path, e))?;
+        let name = entry.name().map_err(|e| io(path, e))?.into_owned();
+        if name.starts_with("xl/worksheets/") && entry.size() > limits.max_sheet_bytes {
+            return Err(SourceError::Limit {
+                what: format!("{name} inflates to {} bytes", entry.size()),
+                limit: limits.max_sheet_bytes,
+                setting: "JIANXIN_IMPORT_MAX_SHEET_BYTES",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Rows from sparse cells, as calamine's range would give them: the header is the first

@@ -55,7 +55,15 @@ pub fn router() -> Router<AppState> {
         .merge(cases::router())
         .merge(planner::router())
         .layer(axum::middleware::map_response(security_headers))
+        // forms and the login post a few kilobytes; no page takes an upload
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            FORM_BODY_LIMIT,
+        ))
 }
+
+/// The largest body a page's form may post (413 beyond): a login, a result with its
+/// findings, a reason. Uploads go to the API (10 MiB).
+pub const FORM_BODY_LIMIT: usize = 64 * 1024;
 
 /// Defence in depth for every page: scripts, styles and forms from this site only, never
 /// framed by another (clickjacking), no type sniffing, no full URLs leaked as referrer.

@@ -15,6 +15,28 @@ use super::{HeaderError, ImportKind, RowError};
 /// How many examples each error group keeps.
 pub const EXAMPLES_PER_GROUP: usize = 20;
 
+/// How many header problems the report lists in full (the rest are counted): a header
+/// of a million unknown columns must not make a report of a gigabyte.
+pub const HEADER_ERRORS_SHOWN: usize = 20;
+
+/// The longest text of a value or a header problem the report echoes, in characters; a
+/// longer one is cut and says how long it was.
+pub const ECHO_MAX_CHARS: usize = 200;
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// `text` cut to [`ECHO_MAX_CHARS`] characters, saying how many it had.
+pub fn echo(text: &str) -> String {
+    let chars = text.chars().count();
+    if chars <= ECHO_MAX_CHARS {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(ECHO_MAX_CHARS).collect();
+    format!("{cut}…({chars} characters)")
+}
+
 /// What importing one row did (or would do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -84,9 +106,13 @@ pub struct ImportReport {
     /// Counts per outcome.
     #[serde(flatten)]
     pub summary: ImportSummary,
-    /// Problems with the header row (then no row was read).
+    /// Problems with the header row (then no row was read): the first
+    /// [`HEADER_ERRORS_SHOWN`], each cut to [`ECHO_MAX_CHARS`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub header_errors: Vec<String>,
+    /// Header problems beyond those listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub header_errors_omitted: u64,
     /// Row errors grouped by (column, expected), in order of first appearance.
     pub errors: Vec<ErrorGroup>,
     /// Position in `errors` of each (column, expected).
@@ -101,6 +127,7 @@ impl ImportReport {
             kind,
             summary: ImportSummary::default(),
             header_errors: Vec::new(),
+            header_errors_omitted: 0,
             errors: Vec::new(),
             index: HashMap::new(),
         }
@@ -119,8 +146,13 @@ impl ImportReport {
 
     /// Records the header's problems.
     pub fn reject_header(&mut self, errors: &[HeaderError]) {
-        self.header_errors
-            .extend(errors.iter().map(ToString::to_string));
+        for error in errors {
+            if self.header_errors.len() < HEADER_ERRORS_SHOWN {
+                self.header_errors.push(echo(&error.to_string()));
+            } else {
+                self.header_errors_omitted += 1;
+            }
+        }
     }
 
     /// Counts one rejected row and files each of its errors in its group.
@@ -151,7 +183,7 @@ impl ImportReport {
             if group.examples.len() < EXAMPLES_PER_GROUP {
                 group.examples.push(ErrorExample {
                     row: error.row,
-                    value: error.value,
+                    value: echo(&error.value),
                 });
             }
         }
@@ -165,5 +197,19 @@ impl ImportReport {
     /// The counts.
     pub fn summary(&self) -> ImportSummary {
         self.summary
+    }
+}
+
+#[cfg(test)]
+mod echo_tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_and_say_their_length() {
+        assert_eq!(echo("短"), "短");
+        let long = "值".repeat(ECHO_MAX_CHARS + 5);
+        let cut = echo(&long);
+        assert!(cut.ends_with(&format!("…({} characters)", ECHO_MAX_CHARS + 5)));
+        assert_eq!(cut.chars().filter(|c| *c == '值').count(), ECHO_MAX_CHARS);
     }
 }
