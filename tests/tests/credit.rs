@@ -1037,3 +1037,25 @@ async fn c7_a_service_keeping_facts_in_memory_sees_each_write_of_another_process
     app.finish().await;
     d.finish().await;
 }
+
+/// Issue 27: invisible format characters (a bidirectional override, a zero-width space)
+/// are refused in a reason, naming the character and its position; nothing is recorded.
+async fn invisible_format_characters_are_refused_with_their_position(app: &TestApp) {
+    let officer = app.token(Role::CreditOfficer).await;
+    let size = app.ledger_size().await;
+    for (reason, code, position) in [
+        ("拒不\u{202E}履行", "U+202E", 3),
+        ("\u{200B}失信", "U+200B", 1),
+    ] {
+        let body = enter(A, "focus", reason, "2024-01-01");
+        let res = app
+            .send(post_json("/v1/credit/entries", &body, Some(&officer)))
+            .await;
+        let p = res.problem(422, "invalid-input");
+        let detail = p["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(code), "{p}");
+        assert!(detail.contains(&format!("position {position}")), "{p}");
+    }
+    assert_eq!(app.ledger_size().await, size, "nothing recorded");
+}
+crate::on_both!(invisible_format_characters_are_refused_with_their_position);

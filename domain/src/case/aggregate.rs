@@ -353,6 +353,9 @@ pub fn beijing_date(at: DateTime<Utc>) -> NaiveDate {
 }
 
 fn non_empty(field: &str, text: &str) -> Result<(), CaseError> {
+    if let Some(e) = crate::directory::format_character_error(text) {
+        return Err(invalid(field, e.to_string()));
+    }
     if text.trim().is_empty() {
         return Err(invalid(field, "must not be empty"));
     }

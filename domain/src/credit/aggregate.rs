@@ -510,6 +510,9 @@ impl CreditState {
 pub struct CreditSubject;
 
 fn non_empty(field: &str, v: &str) -> Result<(), CreditError> {
+    if let Some(e) = crate::directory::format_character_error(v) {
+        return Err(CreditError::Invalid(field.into(), e.to_string()));
+    }
     if v.trim().is_empty() {
         Err(CreditError::Invalid(
             field.into(),

@@ -51,7 +51,9 @@ pub use subject::{
     subject_as_of, IndustryCode, RecordSubject, RiskClass, Subject, SubjectCommand, SubjectError,
     SubjectEvent, SubjectHistory, SubjectKind, SubjectRecord, SubjectState, SubjectStatus,
 };
-pub use text::{check_text, Label, Qualification, Tag, TextError};
+pub use text::{
+    check_text, format_character, format_character_error, Label, Qualification, Tag, TextError,
+};
 pub use timeline::Timeline;
 
 #[cfg(test)]

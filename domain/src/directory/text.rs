@@ -33,6 +33,61 @@ pub enum TextError {
     /// Leading or trailing white space (trim before recording).
     #[error("has leading or trailing white space")]
     SurroundingWhitespace,
+    /// An invisible format character (zero-width space or joiner, a bidirectional
+    /// override, a byte-order mark, a soft hyphen…) somewhere in the text.
+    #[error("contains the invisible format character {code} at position {position}")]
+    FormatCharacter {
+        /// 1-based character position.
+        position: usize,
+        /// The character as `U+XXXX`.
+        code: String,
+    },
+}
+
+/// The first invisible format character of `text` (Unicode category Cf, which includes
+/// the zero-width characters and the bidirectional overrides that can make a name read
+/// as another, or reverse a reason on screen), with its 1-based position.
+pub fn format_character(text: &str) -> Option<(usize, char)> {
+    text.chars()
+        .enumerate()
+        .find(|(_, c)| is_format(*c))
+        .map(|(i, c)| (i + 1, c))
+}
+
+/// The refusal of [`format_character`] as a sentence: what, where, as `U+XXXX`.
+pub fn format_character_error(text: &str) -> Option<TextError> {
+    format_character(text).map(|(position, c)| TextError::FormatCharacter {
+        position,
+        code: format!("U+{:04X}", u32::from(c)),
+    })
+}
+
+/// Unicode general category Cf (format), as of Unicode 15.
+fn is_format(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
 }
 
 /// Checks that `text` is non-empty, trimmed, at most `max` characters long and free of
@@ -48,6 +103,9 @@ pub fn check_text(text: &str, max: usize) -> Result<(), TextError> {
         return Err(TextError::ControlCharacter {
             position: index + 1,
         });
+    }
+    if let Some(e) = format_character_error(text) {
+        return Err(e);
     }
     let found = text.chars().count();
     if found > max {
@@ -122,6 +180,23 @@ mod tests {
             check_text("abc", 2),
             Err(TextError::TooLong { max: 2, found: 3 })
         );
+        // invisible format characters: a name that reads as another, a reversed reason
+        for (text, position, code) in [
+            ("浙江\u{200B}某某", 3, "U+200B"),
+            ("某某\u{202E}公司", 3, "U+202E"),
+            ("\u{FEFF}公司", 1, "U+FEFF"),
+            ("a\u{2066}b", 2, "U+2066"),
+        ] {
+            assert_eq!(
+                check_text(text, 200),
+                Err(TextError::FormatCharacter {
+                    position,
+                    code: code.into()
+                }),
+                "{text:?}"
+            );
+        }
+        assert_eq!(format_character("浙江某某有限公司"), None);
     }
 
     #[test]

@@ -328,6 +328,9 @@ impl esrs::Aggregate for InspectionResult {
                 if c.reason.trim().is_empty() {
                     return Err(ResultError::NoReason);
                 }
+                if let Some(e) = crate::directory::format_character_error(&c.reason) {
+                    return Err(ResultError::Invalid(vec![("reason".into(), e.to_string())]));
+                }
                 check_team(state, &c.team, &c.content, &meta.actor)?;
                 vec![ResultEvent::ResultCorrected {
                     version: state.version + 1,

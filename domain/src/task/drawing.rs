@@ -130,6 +130,9 @@ pub(super) fn recuse(
     if r.reason.trim().is_empty() {
         return Err(TaskError::NoReason);
     }
+    if let Some(e) = crate::directory::format_character_error(&r.reason) {
+        return Err(TaskError::ReasonText(e));
+    }
     let on_team = drawn
         .teams
         .iter()
@@ -195,6 +198,9 @@ pub(super) fn approve_redraw(
     }
     if a.reason.trim().is_empty() {
         return Err(TaskError::NoReason);
+    }
+    if let Some(e) = crate::directory::format_character_error(&a.reason) {
+        return Err(TaskError::ReasonText(e));
     }
     if actor.user == state.planner {
         return Err(TaskError::ApproverIsPlanner(actor.user.clone()));

@@ -140,6 +140,9 @@ pub enum TaskError {
     /// A reason is required (422).
     #[error("a reason is required")]
     NoReason,
+    /// The reason holds an invisible format character (422).
+    #[error("reason: {0}")]
+    ReasonText(crate::directory::TextError),
     /// The planner who created the task cannot approve its redraw (403).
     #[error("the planner who created the task ({0}) cannot approve its redraw")]
     ApproverIsPlanner(String),
