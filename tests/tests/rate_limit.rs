@@ -86,3 +86,32 @@ fn an_address_over_its_budget_waits_and_verified_callers_do_not() {
     // and the anonymous address is still held back
     assert_eq!(get("/v1/public/tasks", &[]).0, 429);
 }
+
+/// Issue 27: a connection that never finishes its headers (slow-header attack) is closed
+/// after the header-read timeout, and the service keeps answering others.
+#[test]
+fn a_connection_that_never_finishes_its_headers_is_closed() {
+    use std::io::{Read, Write};
+    let site = start_site_with(&["--header-read-timeout-secs", "1", "--no-scheduler"]);
+    let mut slow = std::net::TcpStream::connect(&site.addr).expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: 1")
+        .expect("a partial header");
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("read timeout");
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 512];
+    // the server ends the connection (an EOF, a reset, or a 408 then EOF), never waits
+    loop {
+        match slow.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => continue,
+        }
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(9),
+        "the slow connection stayed open {waited:?}"
+    );
+    let (status, _) = http(&site.addr, "GET", "/healthz", None, &[]);
+    assert_eq!(status, 200);
+}

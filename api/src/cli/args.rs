@@ -757,6 +757,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub webhook_allow: Vec<String>,
+    /// Seconds a connection may take to send a request's headers before it is closed.
+    #[arg(long, env = "JIANXIN_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_read_timeout_secs: u64,
 }
 
 /// `jianxin demo …`

@@ -122,7 +122,8 @@ pub async fn serve(settings: &Settings, format: Format, args: ServeArgs) -> Resu
     };
     tracing::info!(db = %settings.db.redacted(), %addr, "jianxin listening");
     eprintln!("listening on {base}");
-    let served = http::serve(state, listener, shutdown_signal())
+    let header_timeout = Duration::from_secs(args.header_read_timeout_secs);
+    let served = http::serve_with(state, listener, shutdown_signal(), header_timeout)
         .await
         .map_err(|e| CliError::Infra(format!("server: {e}")));
     for task in [

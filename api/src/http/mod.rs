@@ -142,18 +142,92 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve until `shutdown` resolves, then finish the requests in flight.
+/// How long a connection may take to send a request's headers before it is closed
+/// (slow-header attacks hold a connection open a byte at a time), unless `serve
+/// --header-read-timeout-secs` says otherwise.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serve until `shutdown` resolves, then finish the requests in flight; a connection
+/// that has not sent a request's headers within [`HEADER_READ_TIMEOUT`] is closed.
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    serve_with(state, listener, shutdown, HEADER_READ_TIMEOUT).await
+}
+
+/// [`serve`] with another header-read timeout. An HTTP/1.1 accept loop of our own
+/// because `axum::serve` gives hyper no timer, so no header timeout can take effect:
+/// each connection is served by hyper with one, the client's address is the request's
+/// `ConnectInfo` (as axum's `into_make_service_with_connect_info` gives it), and on
+/// `shutdown` the listener closes, every connection finishes its request in flight and
+/// closes, and this returns when all have.
+pub async fn serve_with(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    header_read_timeout: Duration,
+) -> std::io::Result<()> {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let app = router(state);
+    // dropped on shutdown: every connection's `closed()` then fires
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
+    // each connection holds a receiver; `closed()` fires when the last one is done
+    let (done_tx, done_rx) = tokio::sync::watch::channel(());
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // out of file descriptors and the like: wait, never spin
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(req.map(Body::new))
+        });
+        let mut stop = stop_rx.clone();
+        let done = done_rx.clone();
+        tokio::spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades();
+            tokio::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, "connection ended");
+                    }
+                }
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended while closing");
+                    }
+                }
+            }
+            drop(done);
+        });
+    }
+    drop(listener);
+    drop(stop_rx);
+    let _ = stop_tx.send(());
+    drop(done_rx);
+    done_tx.closed().await;
+    Ok(())
 }
 
 /// The security headers of every answer (JSON, problems, text, `/docs`) that a page or
