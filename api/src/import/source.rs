@@ -317,6 +317,16 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source, SourceError> {
     let (mut count, mut bytes) = (0u64, 0u64);
     while let Some(cell) = reader.next_cell().map_err(|e| io(path, e))? {
         let (row, column) = cell.get_position();
+        if row >= MAX_ROWS || column >= MAX_COLUMNS {
+            return Err(SourceError::Malformed {
+                row: u64::from(row) + 1,
+                reason: format!(
+                    "a cell at row {}, column {} lies outside the sheet (at most {MAX_ROWS} rows, {MAX_COLUMNS} columns)",
+                    u64::from(row) + 1,
+                    u64::from(column) + 1
+                ),
+            });
+        }
         if column as usize >= limits.max_columns {
             return Err(SourceError::Limit {
                 what: format!(
@@ -326,16 +336,6 @@ fn open_xlsx(path: &Path, sheet: Option<&str>) -> Result<Source, SourceError> {
                 ),
                 limit: limits.max_columns as u64,
                 setting: "JIANXIN_IMPORT_MAX_COLUMNS",
-            });
-        }
-        if row >= MAX_ROWS || column >= MAX_COLUMNS {
-            return Err(SourceError::Malformed {
-                row: u64::from(row) + 1,
-                reason: format!(
-                    "a cell at row {}, column {} lies outside the sheet (at most {MAX_ROWS} rows, {MAX_COLUMNS} columns)",
-                    u64::from(row) + 1,
-                    u64::from(column) + 1
-                ),
             });
         }
         let text = cell_text(&Data::from(cell.get_value().clone()));
@@ -648,20 +648,34 @@ mod tests {
     }
 
     /// Fuzzing (import_xlsx): two cells far apart made calamine allocate the rectangle
-    /// between them (17 billion cells); cells are now read one by one.
+    /// between them (17 billion cells); cells are now read one by one, and a cell in a
+    /// column beyond the import's bound (issue 27) is refused as it is read.
     #[test]
     fn fuzz_xlsx_cells_far_apart_read_without_the_rectangle() {
         let dir = tempfile::tempdir().unwrap();
         let sheet = format!(
             r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
             inline("A1", "uscc"),
-            inline("XFD1048576", "far"),
+            inline("A1048576", "far"),
         );
         let p = write(&dir, "far.xlsx", &xlsx(&sheet));
         let (header, rows) = read_all(&p, None);
-        assert_eq!(header.len(), 16_384);
+        assert_eq!(header.len(), 1);
         assert_eq!(rows.len(), 1);
-        assert_eq!((rows[0].0, rows[0].1.len()), (1_048_576, 16_384));
+        assert_eq!((rows[0].0, rows[0].1.len()), (1_048_576, 1));
+        let sheet = format!(
+            r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
+            inline("A1", "uscc"),
+            inline("XFD1048576", "far"),
+        );
+        let p = write(&dir, "wide.xlsx", &xlsx(&sheet));
+        assert!(matches!(
+            open(&p, None, None),
+            Err(SourceError::Limit {
+                setting: "JIANXIN_IMPORT_MAX_COLUMNS",
+                ..
+            })
+        ));
         let beyond = format!(r#"<row r="1">{}</row>"#, inline("XFE1", "x"));
         let p = write(&dir, "beyond.xlsx", &xlsx(&beyond));
         assert!(matches!(
