@@ -425,6 +425,8 @@ cli_on_both!(
                 "external_system",
                 "--user",
                 "sys",
+                "--ttl-days",
+                "30",
             ],
             vec!["token", "issue", "--role", "admin", "--user", ""],
             vec![
@@ -451,12 +453,27 @@ cli_on_both!(
             "external_system",
             "--user",
             "sys",
+            "--ttl-days",
+            "30",
         ]);
         let e: serde_json::Value = serde_json::from_str(r.stderr.trim()).expect("json error");
         assert!(
             e["message"].as_str().unwrap_or("").contains("--scope"),
             "{e}"
         );
+        // issue 27: a system's token lives as long as said, never by default
+        let system = [
+            "token",
+            "issue",
+            "--role",
+            "external_system",
+            "--user",
+            "sys",
+        ];
+        let r = d.run(&[&system[..], &["--scope", "government_procurement"]].concat());
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("--ttl-days"), "{}", r.stderr);
+        assert_eq!(d.run(&["log", "verify"]).stdout, before);
         // rules: a ratio out of range is refused with its path; unknown fields too
         let mut rules: serde_json::Value =
             serde_json::from_str(&d.run(&["rules", "defaults"]).stdout).expect("defaults");
@@ -502,6 +519,13 @@ cli_on_both!(
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert!(r.stdout.starts_with("unchanged"), "{}", r.stdout);
         assert_eq!(d.run(&["log", "verify"]).stdout, before);
+        // a person's token, by default, one working day
+        let staff = ["--format", "json", "token", "issue", "--role", "inspector"];
+        let r = d.run(&[&staff[..], &["--user", "SJ-D01"]].concat());
+        let issued: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+        let claims = &issued["claims"];
+        let lifetime = claims["exp"].as_i64().unwrap_or(0) - claims["iat"].as_i64().unwrap_or(0);
+        assert_eq!(lifetime, 86_400, "{issued}");
         d.finish().await;
     }
 );

@@ -279,7 +279,7 @@ fn token(d: &Deployment, role: &str, user: &str) -> String {
         "--format", "json", "token", "issue", "--role", role, "--user", user,
     ];
     if role == "external_system" {
-        args.extend(["--scope", "government_procurement"]);
+        args.extend(["--scope", "government_procurement", "--ttl-days", "30"]);
     }
     let r = d.run(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -699,9 +699,11 @@ pub enum TokenCommand {
         /// Scope (repeatable; required for external_system).
         #[arg(long = "scope")]
         scopes: Vec<String>,
-        /// Validity in days.
-        #[arg(long, default_value_t = 30)]
-        ttl_days: u32,
+        /// Validity in days: for a person's role one working day unless given; for an
+        /// external system it must be given (a system's token outlives no one by
+        /// accident).
+        #[arg(long)]
+        ttl_days: Option<u32>,
     },
 }
 

@@ -237,6 +237,9 @@ pub fn keygen(settings: &Settings, format: Format, args: KeygenArgs) -> Result<(
     Ok(())
 }
 
+/// The lifetime of a person's token when `--ttl-days` is not given: one working day.
+pub const STAFF_TOKEN_DAYS: u32 = 1;
+
 /// `jianxin token issue`.
 pub async fn token(settings: &Settings, format: Format, cmd: TokenCommand) -> Result<(), CliError> {
     let TokenCommand::Issue {
@@ -250,6 +253,17 @@ pub async fn token(settings: &Settings, format: Format, cmd: TokenCommand) -> Re
         .map_err(|e: jianxin_domain::event_log::RoleParseError| {
             CliError::invalid("invalid_role", e.to_string(), Some("--role".into()))
         })?;
+    let ttl_days = match (ttl_days, role) {
+        (Some(days), _) => days,
+        (None, Role::ExternalSystem) => {
+            return Err(CliError::Usage(
+                "--ttl-days is required for an external_system token: a system's token \
+                 lives as long as its operator says, never by default"
+                    .into(),
+            ))
+        }
+        (None, _) => STAFF_TOKEN_DAYS,
+    };
     if ttl_days == 0 || ttl_days > 3660 {
         return Err(CliError::invalid(
             "invalid_ttl",
