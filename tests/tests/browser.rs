@@ -443,6 +443,12 @@ fn web_workbench_in_a_real_browser() {
     );
     let command = b.text("#verify-command");
     assert!(command.contains("jianxin draw verify draw-"), "{command}");
+    // the commands work when copied: this site's own address, no placeholder (issue 28)
+    assert!(
+        command.contains(&format!("curl -o draw.zip {}/v1/public/tasks/", site.base)),
+        "{command}"
+    );
+    assert!(!command.contains("$SITE"), "{command}");
     let randomness = b.text("#randomness");
     assert!(
         randomness.contains("#123") && randomness.contains("b75c69d0b72a5d906e854e808ba7e2ac"),

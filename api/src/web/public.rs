@@ -163,7 +163,12 @@ fn status_name(lang: Lang, status: &str) -> String {
 }
 
 /// One task: the frozen pool, the randomness, the draw, the results, how to verify.
-async fn task(State(state): State<AppState>, lang: Lang, Path(id): Path<String>) -> Response {
+async fn task(
+    State(state): State<AppState>,
+    lang: Lang,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let path = format!("/web/tasks/{id}");
     let viewer = public_viewer(&path);
     let Ok(id) = Uuid::parse_str(&id) else {
@@ -304,11 +309,38 @@ async fn task(State(state): State<AppState>, lang: Lang, Path(id): Path<String>)
         .map(|a| a.iter().collect())
         .unwrap_or_default();
     body.push_str(&published_table(lang, &items));
-    body.push_str(&verify_section(lang, id, task.phase.as_str()));
+    body.push_str(&verify_section(
+        lang,
+        id,
+        task.phase.as_str(),
+        &site_of(&headers),
+    ));
     page(lang, &viewer, &task.title, &body).into_response()
 }
 
-fn verify_section(lang: Lang, id: Uuid, phase: &str) -> String {
+/// This site's address as the visitor reached it (`Host`, and `X-Forwarded-Proto` from a
+/// TLS-terminating proxy), so that the commands shown work when copied; `$SITE` when
+/// the request names no plausible host.
+fn site_of(headers: &axum::http::HeaderMap) -> String {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let plausible = |h: &&str| {
+        !h.is_empty()
+            && h.len() <= 255
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    };
+    let Some(host) = text("host").filter(plausible) else {
+        return "$SITE".into();
+    };
+    let scheme = match text("x-forwarded-proto") {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
+}
+
+fn verify_section(lang: Lang, id: Uuid, phase: &str, site: &str) -> String {
+    let site = esc(site);
     let drawn = phase == "drawn" || phase == "draw_failed";
     let download = if drawn {
         format!(
@@ -328,9 +360,9 @@ fn verify_section(lang: Lang, id: Uuid, phase: &str) -> String {
     };
     format!(
         "<section class=\"verify\" id=\"verify\"><h2>{}</h2><p>{}</p>{download}\
-<pre id=\"verify-command\">curl -o draw.zip $SITE/v1/public/tasks/{id}/bundle\n\
+<pre id=\"verify-command\">curl -o draw.zip {site}/v1/public/tasks/{id}/bundle\n\
 unzip draw.zip -d draw-{id}\n\
-curl -o jianxin.pub $SITE/v1/log/key\n\
+curl -o jianxin.pub {site}/v1/log/key\n\
 jianxin draw verify draw-{id} --key jianxin.pub</pre><p>{}</p></section>",
         lang.t("自行验证", "Verify it yourself"),
         lang.t(
