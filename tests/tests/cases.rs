@@ -446,6 +446,35 @@ cli_on_both!(
                 .verify(&leaf_hash(entry.as_bytes()), &checkpoint.root)
                 .expect("the proof leads to the signed root");
         }
+        // issue 28: an outsider checks a proof as printed, with the published verifier key
+        // only (no key file: nothing secret)
+        std::fs::write(d.path("cp.txt"), &note).expect("write");
+        std::fs::write(d.path("p.json"), proofs[2].to_string()).expect("write");
+        let vkey = verifier.to_verifier_key_string();
+        let check = [
+            "log",
+            "verify-proof",
+            "--checkpoint",
+            "cp.txt",
+            "--proof",
+            "p.json",
+        ];
+        let outsider = |extra: &[&str]| {
+            let args = [&check[..], extra].concat();
+            let out = d
+                .command(&args)
+                .env("JIANXIN_KEY_FILE", d.path("no-such.key"))
+                .output()
+                .expect("run jianxin");
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        let (code, stdout) = outsider(&["--verifier-key", &vkey]);
+        assert_eq!(code, Some(0), "{stdout}");
+        assert!(stdout.starts_with("ok event "), "{stdout}");
+        assert_eq!(outsider(&[]).0, Some(2), "the verifier key is required");
         assert_eq!(codes(&d, &id), Vec::<String>::new());
         // a damaged tree cache is not a break: the whole ledger still matches the signature
         d.sql(if d.is_pg() {

@@ -599,7 +599,8 @@ pub enum LogCommand {
         /// The older checkpoint (consistency proofs).
         #[arg(long)]
         old_checkpoint: Option<PathBuf>,
-        /// The log's verifier key, `<name>+<id>+<key>` or `@FILE` (default: from --key-file).
+        /// The log's published verifier key, `<name>+<id>+<key>` or `@FILE` (required: an
+        /// outsider's check needs nothing secret).
         #[arg(long)]
         verifier_key: Option<String>,
     },

@@ -106,7 +106,16 @@ pub async fn run(settings: &Settings, format: Format, cmd: LogCommand) -> Result
             old_checkpoint,
             verifier_key,
         } => {
-            let verifier = verifier(settings, verifier_key.as_deref())?;
+            // an outsider's check: the published verifier key, never the signer's file
+            let Some(key) = verifier_key.as_deref() else {
+                return Err(CliError::Usage(
+                    "--verifier-key is required: the log's published verifier key \
+                     (`jianxin log key`, GET /v1/log/key), as text or @FILE; nothing secret \
+                     is needed"
+                        .into(),
+                ));
+            };
+            let verifier = verifier(settings, Some(key))?;
             let message = verify_proof(
                 &verifier,
                 &checkpoint,
@@ -157,6 +166,15 @@ pub async fn run(settings: &Settings, format: Format, cmd: LogCommand) -> Result
             Ok(())
         }
     }
+}
+
+/// One event's proof as `jianxin case replay` prints it.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplayedProof {
+    global_sequence: u64,
+    entry: String,
+    proof: jianxin_domain::integrity::InclusionProof,
 }
 
 fn proof_error(e: ProofRequestError) -> CliError {
@@ -223,7 +241,18 @@ fn verify_proof(
         .map_err(|e| integrity(checkpoint, format!("checkpoint does not open: {e}")))?;
     let text = std::fs::read_to_string(proof_path)
         .map_err(|e| CliError::Usage(format!("{}: {e}", proof_path.display())))?;
-    if let Ok(p) = serde_json::from_str::<EventProof>(&text) {
+    // a proof as `case replay` prints it ({global_sequence, entry, proof}) reads as the
+    // proof of `log prove`, its leaf hash computed from the entry
+    let as_printed = serde_json::from_str::<ReplayedProof>(&text)
+        .ok()
+        .map(|r| EventProof {
+            global_sequence: r.global_sequence,
+            leaf_hash: hex::encode(leaf_hash(r.entry.as_bytes())),
+            entry: r.entry,
+            inclusion: r.proof,
+        });
+    let event_proof = as_printed.or_else(|| serde_json::from_str::<EventProof>(&text).ok());
+    if let Some(p) = event_proof {
         let entry = match event {
             Some(path) => std::fs::read(path)
                 .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?,
