@@ -195,6 +195,9 @@ async fn a_repair_decision_must_be_chosen_and_unknown_pages_are_html(app: &TestA
         let kind = res.header("content-type").unwrap_or_default().to_owned();
         assert!(kind.starts_with("text/html"), "{path}: {kind}");
         assert!(res.text().contains("未找到 (404)"), "{}", res.text());
+        // the site's policy, which lets the page load its stylesheet
+        let csp = res.header("content-security-policy").unwrap_or_default();
+        assert!(csp.starts_with("default-src 'self'"), "{path}: {csp}");
     }
     // the API's unknown paths stay JSON problems
     let res = page(app, "/v1/nope", None).await;

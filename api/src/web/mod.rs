@@ -68,7 +68,13 @@ pub const FORM_BODY_LIMIT: usize = 64 * 1024;
 /// Defence in depth for every page: scripts, styles and forms from this site only, never
 /// framed by another (clickjacking), no type sniffing, no full URLs leaked as referrer.
 async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
-    let headers = res.headers_mut();
+    page_headers(res.headers_mut());
+    res
+}
+
+/// The headers of [`security_headers`], for a page answered outside the site's router
+/// (the 404 of an unknown `/web/…` path).
+fn page_headers(headers: &mut axum::http::HeaderMap) {
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         header::HeaderValue::from_static(
@@ -88,7 +94,6 @@ async fn security_headers(mut res: axum::response::Response) -> axum::response::
         header::REFERRER_POLICY,
         header::HeaderValue::from_static("same-origin"),
     );
-    res
 }
 
 async fn css() -> impl IntoResponse {
@@ -154,5 +159,8 @@ pub(crate) fn not_found(lang: html::Lang, path: &str) -> axum::response::Respons
         path: "/web/",
     };
     let message = format!("{} {path}", lang.t("没有这个页面：", "There is no page at"));
-    html::error_page(lang, &viewer, axum::http::StatusCode::NOT_FOUND, &message)
+    let mut res = html::error_page(lang, &viewer, axum::http::StatusCode::NOT_FOUND, &message);
+    // the site's own policy, which admits its stylesheet (the API's admits nothing)
+    page_headers(res.headers_mut());
+    res
 }
