@@ -104,6 +104,30 @@ pub fn statutory_holidays(year: i32) -> Option<Vec<CalendarEntry>> {
     Some(out)
 }
 
+/// [`statutory_holidays`] computed once per year in a process. The calendar in force is
+/// built on every deadline counted (a result recorded, a case step, a replay), and the
+/// lunar conversions of 11 provisional years cost about 0.7 ms in a release build; the
+/// answer for a year never changes, so each year is computed the first time it is asked.
+pub(super) fn statutory_holidays_memo(year: i32) -> Option<Vec<CalendarEntry>> {
+    use std::collections::BTreeMap;
+    use std::sync::{Mutex, OnceLock};
+    static MEMO: OnceLock<Mutex<BTreeMap<i32, Option<Vec<CalendarEntry>>>>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Mutex::default);
+    let known = memo
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&year)
+        .cloned();
+    if let Some(known) = known {
+        return known;
+    }
+    let computed = statutory_holidays(year);
+    memo.lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(year, computed.clone());
+    computed
+}
+
 /// The Gregorian date of a (non-leap) lunar month and day of lunar year `year`.
 fn lunar_to_solar(year: isize, month: isize, day: usize) -> Option<NaiveDate> {
     solar(LunarDay::new(year, month, day).ok()?.get_solar_day())

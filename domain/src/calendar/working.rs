@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use super::provisional::{
-    statutory_holidays, CalendarBasis, FIRST_PROVISIONAL_YEAR, PROVISIONAL_YEARS_AHEAD,
+    statutory_holidays_memo, CalendarBasis, FIRST_PROVISIONAL_YEAR, PROVISIONAL_YEARS_AHEAD,
 };
 use super::CalendarError;
 
@@ -96,7 +96,7 @@ impl WorkingCalendar {
         for year in provisional {
             // A year the lunar library cannot convert ends the coverage: far beyond any
             // deadline, since the library reaches the year 9999.
-            let Some(holidays) = statutory_holidays(year) else {
+            let Some(holidays) = statutory_holidays_memo(year) else {
                 covered_last = covered_last.min(year - 1).max(last_year);
                 break;
             };
